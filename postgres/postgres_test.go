@@ -1,0 +1,118 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/obank/obank/internal/sqlstore"
+	"github.com/obank/obank/ob"
+	"github.com/obank/obank/obtest"
+	"github.com/obank/obank/postgres"
+	"github.com/obank/obank/postgres/pgtest"
+)
+
+func openStore(tb testing.TB) ob.Store { return pgtest.OpenTestStore(tb) }
+
+func TestStore(t *testing.T) {
+	obtest.RunStoreTests(t, func(t *testing.T) ob.Store { return openStore(t) })
+}
+
+func TestMigrateIdempotent(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.SchemaDSN(t)
+	applied, err := postgres.Migrate(ctx, dsn, nil)
+	if err != nil || len(applied) == 0 {
+		t.Fatalf("first Migrate = %v, %v; want the migrations applied", applied, err)
+	}
+	applied, err = postgres.Migrate(ctx, dsn, nil)
+	if err != nil || len(applied) != 0 {
+		t.Fatalf("second Migrate = %v, %v; want nothing applied", applied, err)
+	}
+	// A store opened on it works, and so does one that only checks the schema.
+	for _, opts := range []postgres.Options{{}, {SkipMigrate: true}} {
+		s, err := postgres.Open(ctx, dsn, opts)
+		if err != nil {
+			t.Fatalf("Open(%+v): %v", opts, err)
+		}
+		if empty, err := s.Empty(ctx); err != nil || !empty {
+			t.Errorf("Open(%+v): Empty() = %v, %v; want true, nil", opts, empty, err)
+		}
+		s.Close()
+	}
+}
+
+// TestConcurrentMigrate starts several migrators on one new schema at once:
+// the advisory lock makes them take turns, so each migration is applied once
+// and none fails.
+func TestConcurrentMigrate(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.SchemaDSN(t)
+	const n = 4
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		applied = map[string]int{}
+	)
+	for range n {
+		wg.Go(func() {
+			names, err := postgres.Migrate(ctx, dsn, nil)
+			if err != nil {
+				t.Errorf("Migrate: %v", err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, name := range names {
+				applied[name]++
+			}
+		})
+	}
+	wg.Wait()
+	for name, count := range applied {
+		if count != 1 {
+			t.Errorf("migration %s applied %d times, want 1", name, count)
+		}
+	}
+	if len(applied) == 0 {
+		t.Error("no migration applied")
+	}
+}
+
+func TestSchemaBehindRefusedWithSkipMigrate(t *testing.T) {
+	_, err := postgres.Open(context.Background(), pgtest.SchemaDSN(t), postgres.Options{SkipMigrate: true})
+	if !errors.Is(err, sqlstore.ErrSchemaBehind) {
+		t.Fatalf("Open(SkipMigrate) on an empty schema: err = %v, want ErrSchemaBehind", err)
+	}
+}
+
+func TestSchemaAheadRefused(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.SchemaDSN(t)
+	if _, err := postgres.Migrate(ctx, dsn, nil); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Pretend a newer obank migrated this schema.
+	if _, err := db.Exec(`INSERT INTO schema_migrations (name, applied_at) VALUES ('9999_future', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for _, opts := range []postgres.Options{{}, {SkipMigrate: true}} {
+		if _, err := postgres.Open(ctx, dsn, opts); !errors.Is(err, sqlstore.ErrSchemaAhead) {
+			t.Errorf("Open(%+v) on a newer schema: err = %v, want ErrSchemaAhead", opts, err)
+		}
+	}
+}
+
+func BenchmarkImport(b *testing.B) {
+	obtest.BenchmarkImport(b, openStore)
+}
+
+func BenchmarkTransactionsPage(b *testing.B) {
+	obtest.BenchmarkTransactionsPage(b, openStore)
+}
