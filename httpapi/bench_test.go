@@ -1,0 +1,181 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/obank/obank/ob"
+	"github.com/obank/obank/obtest"
+	"github.com/obank/obank/postgres/pgtest"
+	"github.com/obank/obank/sqlite"
+)
+
+// The AIS hot path over loopback HTTP: BenchmarkTransactionsPage reads a
+// page of 100 transactions of an account holding benchTxCount, and
+// BenchmarkHello answers a bare JSON hello through the same stack (front
+// middleware, route checks, bearer-token lookup in the store). Their ratio
+// is the share of the serving stack's throughput the transactions read
+// keeps; the target is at least 40 % on SQLite.
+//
+//	go test -run '^$' -bench 'Hello|TransactionsPage' -benchtime 3s -p 1 ./httpapi/
+
+const (
+	benchTxCount  = 2000
+	benchAccount  = "acc-bench"
+	benchPageSize = 100
+)
+
+// benchRates keeps each benchmark's req/s so the second one can print the
+// ratio; benchmarks in a file run in source order. (Test-only state.)
+var benchRates = struct {
+	sync.Mutex
+	m map[string]float64
+}{m: map[string]float64{}}
+
+// benchBackends are the stores benchmarked: SQLite always, PostgreSQL when
+// OBANK_TEST_POSTGRES_DSN is set (pgtest skips otherwise).
+var benchBackends = []struct {
+	name string
+	open func(testing.TB) ob.Store
+}{
+	{"sqlite", func(tb testing.TB) ob.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "obank.db"), sqlite.Options{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { s.Close() })
+		return s
+	}},
+	{"postgres", func(tb testing.TB) ob.Store { return pgtest.OpenTestStore(tb) }},
+}
+
+// benchServer seeds a store, starts the server on loopback and returns the
+// base URL and a bearer token.
+func benchServer(b *testing.B, open func(testing.TB) ob.Store) (string, string) {
+	b.Helper()
+	ctx := context.Background()
+	store := open(b)
+	now := obtest.FixtureTime()
+	d := obtest.Fixture()
+	d.Accounts = append(d.Accounts, ob.Account{ID: benchAccount, CustomerID: obtest.Alice, Status: "Enabled",
+		Currency: "GBP", Type: ob.AccountTypePersonal, SubType: ob.SubTypeCurrentAccount, OpeningDate: now.AddDate(-2, 0, 0),
+		CreatedAt: now.AddDate(-2, 0, 0)})
+	d.AccountHolders = append(d.AccountHolders, ob.AccountHolder{AccountID: benchAccount, CustomerID: obtest.Alice,
+		PartyType: "Sole", AccountRole: "UK.OBIE.Principal"})
+	for i := range benchTxCount {
+		amt := int64(1000 + i)
+		if i%3 != 0 {
+			amt = -amt
+		}
+		d.Transactions = append(d.Transactions, ob.Transaction{
+			ID: fmt.Sprintf("tx-b-%05d", i), AccountID: benchAccount, Reference: fmt.Sprintf("PAYMENT %d", i),
+			Status: ob.TxBooked, Mutability: "Immutable", BookingDateTime: now.Add(-time.Duration(i) * time.Hour),
+			Information: "Card payment at a shop", Amount: ob.Money{Minor: amt, Currency: "GBP"},
+			BalanceAfter:        &ob.Money{Minor: 100000 + amt, Currency: "GBP"},
+			BankTransactionCode: &ob.BankTransactionCode{Code: "IssuedCreditTransfers", SubCode: "DomesticCreditTransfer"},
+			Merchant:            &ob.Merchant{Name: "Shop Ltd", CategoryCode: "5411"},
+			Category:            "groceries",
+		})
+	}
+	if err := store.Import(ctx, d); err != nil {
+		b.Fatal(err)
+	}
+	g := ob.AccessGrant{ID: "grant-bench", TPPID: "tpp-bench", CustomerID: obtest.Alice,
+		Permissions: ob.AllPermissions, AccountIDs: []string{benchAccount}, CreatedAt: now}
+	if err := store.CreateAccessGrant(ctx, g); err != nil {
+		b.Fatal(err)
+	}
+	bearer := rand.Text()
+	if err := store.CreateAccessToken(ctx, ob.AccessToken{Hash: ob.HashToken(bearer), GrantID: g.ID, ClientID: g.TPPID,
+		Scopes: []string{"accounts"}, CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}); err != nil {
+		b.Fatal(err)
+	}
+	s := NewServer(Config{Store: store, PublicURL: "https://obank.example", PageSize: benchPageSize,
+		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }})
+	s.mux.Handle("GET "+aisPrefix+"/hello", s.handle(apiRoute, func(w http.ResponseWriter, r *http.Request) error {
+		if _, err := aisGrant(r); err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, map[string]string{"hello": "world"})
+	}))
+	ts := httptest.NewServer(s.Handler())
+	b.Cleanup(func() { ts.Close(); s.Close() })
+	return ts.URL, bearer
+}
+
+// runLoad issues GET url from parallel keep-alive clients for b.N requests
+// and reports req/s; backend and kind ("hello" or "transactions") key the
+// rate for the ratio.
+func runLoad(b *testing.B, backend, kind, url, bearer string) {
+	b.Helper()
+	tr := &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	get := func() error {
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+bearer)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return err
+	}
+	if err := get(); err != nil { // warm up, and fail fast on a broken setup
+		b.Fatal(err)
+	}
+	b.SetParallelism(4) // 4 client goroutines per CPU
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := get(); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	rate := float64(b.N) / b.Elapsed().Seconds()
+	b.ReportMetric(rate, "req/s")
+	benchRates.Lock()
+	defer benchRates.Unlock()
+	benchRates.m[backend+"/"+kind] = rate
+	if hello, ok := benchRates.m[backend+"/hello"]; ok && kind != "hello" && b.N > 1 {
+		b.ReportMetric(100*rate/hello, "%hello")
+		b.Logf("transactions/hello = %.0f / %.0f req/s = %.1f %%", rate, hello, 100*rate/hello)
+	}
+}
+
+func BenchmarkHello(b *testing.B) {
+	for _, be := range benchBackends {
+		b.Run(be.name, func(b *testing.B) {
+			base, bearer := benchServer(b, be.open)
+			runLoad(b, be.name, "hello", base+aisPrefix+"/hello", bearer)
+		})
+	}
+}
+
+func BenchmarkTransactionsPage(b *testing.B) {
+	for _, be := range benchBackends {
+		b.Run(be.name, func(b *testing.B) {
+			base, bearer := benchServer(b, be.open)
+			runLoad(b, be.name, "transactions", base+aisPrefix+"/accounts/"+benchAccount+"/transactions", bearer)
+		})
+	}
+}

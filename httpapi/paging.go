@@ -1,0 +1,245 @@
+package httpapi
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/obank/obank/ob"
+)
+
+// Pagination.
+//
+// Transactions page through the store's keyset cursor (ob.TxCursor). On the
+// wire it is the opaque query parameter "cursor": base64url (no padding) of
+//
+//	version(1) mode(1) snapshot(uvarint) page(uvarint)
+//	[ seconds(varint) nanos(uvarint) len(uvarint) id ]   only for After/Before
+//
+// Decoding is strict: any other shape is 400 UK.OBIE.Field.Invalid, Path
+// "cursor". A cursor is not a secret and not bound to a URL: it only
+// positions a listing the grant is already allowed to read.
+//
+// "page=N" (1-based) is accepted too, for transactions and for every other
+// collection (which are small and paginated in memory). Links First, Prev
+// (iff page > 1), Next (iff a later page exists) and Last keep every other
+// query parameter, and Meta.TotalPages is always set.
+
+const (
+	cursorVersion = 1
+	maxCursorID   = 256
+	maxPage       = 1 << 30
+)
+
+var cursorEncoding = base64.RawURLEncoding
+
+// encodeCursor returns the wire form of c.
+func encodeCursor(c ob.TxCursor) string {
+	b := make([]byte, 0, 64)
+	b = append(b, cursorVersion, byte(c.Mode))
+	b = binary.AppendUvarint(b, uint64(c.Snapshot))
+	b = binary.AppendUvarint(b, uint64(c.Page))
+	if c.Mode == ob.CursorAfter || c.Mode == ob.CursorBefore {
+		b = binary.AppendVarint(b, c.Key.BookingDateTime.Unix())
+		b = binary.AppendUvarint(b, uint64(c.Key.BookingDateTime.Nanosecond()))
+		b = binary.AppendUvarint(b, uint64(len(c.Key.ID)))
+		b = append(b, c.Key.ID...)
+	}
+	return cursorEncoding.EncodeToString(b)
+}
+
+func errCursor() error {
+	return ob.FieldError(ob.CodeFieldInvalid, "cursor", "the cursor is malformed; follow the Links of a previous page")
+}
+
+// decodeCursor parses a wire cursor strictly.
+func decodeCursor(s string) (ob.TxCursor, error) {
+	b, err := cursorEncoding.Strict().DecodeString(s)
+	if err != nil || len(b) < 2 || b[0] != cursorVersion {
+		return ob.TxCursor{}, errCursor()
+	}
+	c := ob.TxCursor{Mode: ob.TxCursorMode(b[1])}
+	if c.Mode < ob.CursorFirst || c.Mode > ob.CursorPage {
+		return ob.TxCursor{}, errCursor()
+	}
+	b = b[2:]
+	next := func() (uint64, bool) {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return 0, false
+		}
+		b = b[n:]
+		return v, true
+	}
+	snap, ok1 := next()
+	page, ok2 := next()
+	if !ok1 || !ok2 || snap > 1<<62 || page < 1 || page > maxPage {
+		return ob.TxCursor{}, errCursor()
+	}
+	c.Snapshot, c.Page = int64(snap), int(page)
+	if c.Mode == ob.CursorAfter || c.Mode == ob.CursorBefore {
+		secs, n := binary.Varint(b)
+		if n <= 0 {
+			return ob.TxCursor{}, errCursor()
+		}
+		b = b[n:]
+		nanos, ok1 := next()
+		idLen, ok2 := next()
+		if !ok1 || !ok2 || nanos >= 1e9 || idLen == 0 || idLen > maxCursorID || uint64(len(b)) != idLen {
+			return ob.TxCursor{}, errCursor()
+		}
+		c.Key = ob.TxKey{BookingDateTime: time.Unix(secs, int64(nanos)).UTC(), ID: string(b)}
+		b = nil
+	}
+	if len(b) != 0 {
+		return ob.TxCursor{}, errCursor()
+	}
+	if c.Mode == ob.CursorFirst && c.Page != 1 {
+		return ob.TxCursor{}, errCursor()
+	}
+	return c, nil
+}
+
+// pageParam parses the optional "page" parameter: 0 when absent.
+func pageParam(q url.Values) (int, error) {
+	if !q.Has("page") {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(q.Get("page"))
+	if err != nil || n < 1 || n > maxPage {
+		return 0, ob.FieldError(ob.CodeFieldInvalid, "page", "page must be a whole number from 1")
+	}
+	return n, nil
+}
+
+func errPageBeyond(total int) error {
+	return ob.FieldError(ob.CodeFieldInvalid, "page", "page is beyond the last page ("+strconv.Itoa(total)+")")
+}
+
+// txCursorParam reads the transaction position from "cursor" or "page".
+func txCursorParam(q url.Values) (ob.TxCursor, error) {
+	page, err := pageParam(q)
+	if err != nil {
+		return ob.TxCursor{}, err
+	}
+	if !q.Has("cursor") {
+		if page > 0 {
+			return ob.TxCursor{Mode: ob.CursorPage, Page: page}, nil
+		}
+		return ob.TxCursor{Mode: ob.CursorFirst, Page: 1}, nil
+	}
+	if page > 0 {
+		return ob.TxCursor{}, ob.FieldError(ob.CodeFieldInvalid, "page", "use either page or cursor, not both")
+	}
+	return decodeCursor(q.Get("cursor"))
+}
+
+// totalPages is the number of pages for total rows; an empty listing still
+// has one (empty) page.
+func totalPages(total, size int) int {
+	if total <= 0 {
+		return 1
+	}
+	return (total + size - 1) / size
+}
+
+// linker builds absolute Links for one request.
+type linker struct {
+	base  string     // public URL + path
+	query url.Values // the request's query without page and cursor
+	self  string
+}
+
+func (s *Server) linker(r *http.Request) linker {
+	q := r.URL.Query()
+	q.Del("page")
+	q.Del("cursor")
+	base := s.linkBase(r)
+	return linker{base: base + r.URL.EscapedPath(), query: q, self: base + r.URL.RequestURI()}
+}
+
+// with returns the link with one extra parameter (page or cursor).
+func (l linker) with(key, value string) string {
+	q := make(url.Values, len(l.query)+1)
+	for k, v := range l.query {
+		q[k] = v
+	}
+	q.Set(key, value)
+	return l.base + "?" + q.Encode()
+}
+
+// pageLinks returns Links and Meta for page-numbered listings.
+func (l linker) pageLinks(page, pages int) (obLinks, obMeta) {
+	links := obLinks{
+		Self:  l.self,
+		First: l.with("page", "1"),
+		Last:  l.with("page", strconv.Itoa(pages)),
+	}
+	if page > 1 {
+		links.Prev = l.with("page", strconv.Itoa(page-1))
+	}
+	if page < pages {
+		links.Next = l.with("page", strconv.Itoa(page+1))
+	}
+	return links, obMeta{TotalPages: pages}
+}
+
+// paginate returns page number page (1-based; 0 means 1) of items.
+func paginate[T any](items []T, page, size int) ([]T, int, int, error) {
+	pages := totalPages(len(items), size)
+	if page == 0 {
+		page = 1
+	}
+	if page > pages {
+		return nil, 0, 0, errPageBeyond(pages)
+	}
+	lo := (page - 1) * size
+	hi := min(lo+size, len(items))
+	return items[lo:hi], page, pages, nil
+}
+
+// txLinks returns Links and Meta for a page of transactions fetched with
+// cursor c (page size size). It also reports a page number beyond the end.
+func (l linker) txLinks(c ob.TxCursor, p ob.TransactionPage, size int) (obLinks, obMeta, error) {
+	pages := totalPages(p.Total, size)
+	page := c.Page
+	switch c.Mode {
+	case ob.CursorFirst:
+		page = 1
+	case ob.CursorLast:
+		page = pages
+	}
+	if page > pages {
+		return obLinks{}, obMeta{}, errPageBeyond(pages)
+	}
+	at := func(c ob.TxCursor) string { c.Snapshot = p.Snapshot; return l.with("cursor", encodeCursor(c)) }
+	links := obLinks{
+		Self:  l.self,
+		First: at(ob.TxCursor{Mode: ob.CursorFirst, Page: 1}),
+		Last:  at(ob.TxCursor{Mode: ob.CursorLast, Page: pages}),
+	}
+	txs := p.Transactions
+	if page > 1 {
+		if len(txs) > 0 {
+			links.Prev = at(ob.TxCursor{Mode: ob.CursorBefore, Key: txKey(txs[0]), Page: page - 1})
+		} else {
+			links.Prev = at(ob.TxCursor{Mode: ob.CursorPage, Page: page - 1})
+		}
+	}
+	if page < pages && len(txs) > 0 {
+		links.Next = at(ob.TxCursor{Mode: ob.CursorAfter, Key: txKey(txs[len(txs)-1]), Page: page + 1})
+	}
+	meta := obMeta{
+		TotalPages:             pages,
+		FirstAvailableDateTime: formatTimePtr(p.FirstAvailable),
+		LastAvailableDateTime:  formatTimePtr(p.LastAvailable),
+	}
+	return links, meta, nil
+}
+
+func txKey(t ob.Transaction) ob.TxKey {
+	return ob.TxKey{BookingDateTime: t.BookingDateTime, ID: t.ID}
+}
