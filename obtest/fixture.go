@@ -98,7 +98,7 @@ func Fixture() *ob.BankData {
 			MaturityDate: ptr(at(3650 * 24 * time.Hour)), SwitchStatus: "UK.CASS.NotSwitched",
 			Identifications: []ob.AccountIdentification{
 				{SchemeName: ob.SchemeSortCodeAccountNumber, Identification: "60000112345678", Name: "A Smith", SecondaryIdentification: "0001"},
-				{SchemeName: ob.SchemeIBAN, Identification: "GB29OBNK60000112345678", Name: "A Smith"},
+				{SchemeName: ob.SchemeIBAN, Identification: "GB58OBNK60000112345678", Name: "A Smith"},
 			},
 			Servicer: servicer(), ProductID: "PCA-STD", CreatedAt: at(-399 * 24 * time.Hour),
 		}, {
@@ -183,8 +183,8 @@ func Fixture() *ob.BankData {
 		}},
 		DirectDebits: []ob.DirectDebit{{
 			ID: "dd-001", AccountID: Acc1, MandateIdentification: "MANDATE-42", Status: "Active",
-			Name: "Energy Co", PreviousPaymentDateTime: ptr(at(-30 * 24 * time.Hour)), Frequency: "Monthly",
-			PreviousPaymentAmount: ptr(gbp(-8900)),
+			Name: "Energy Co", PreviousPaymentDateTime: ptr(at(-30 * 24 * time.Hour)), Frequency: "UK.OBIE.Monthly",
+			PreviousPaymentAmount: ptr(gbp(8900)),
 		}, {
 			ID: "dd-101", AccountID: Acc2, MandateIdentification: "MANDATE-43", Status: "Inactive", Name: "Gym",
 		}},
@@ -201,7 +201,7 @@ func Fixture() *ob.BankData {
 		}},
 		ScheduledPayments: []ob.ScheduledPayment{{
 			ID: "sp-001", AccountID: Acc1, ScheduledPaymentDateTime: at(10 * 24 * time.Hour), ScheduledType: "Execution",
-			Reference: "Holiday", DebtorReference: "Trip", InstructedAmount: gbp(-60000),
+			Reference: "Holiday", DebtorReference: "Trip", InstructedAmount: gbp(60000),
 			CreditorAgent: servicer(), CreditorAccount: creditorAcct(),
 		}, {
 			ID: "sp-101", AccountID: Acc2, ScheduledPaymentDateTime: at(20 * 24 * time.Hour), ScheduledType: "Arrival",
@@ -244,11 +244,11 @@ func statement(accountID, id string, month time.Month, full bool) ob.Statement {
 	s.Descriptions = []string{"Monthly statement", "Thank you for banking with us"}
 	s.Amounts = []ob.StatementAmount{
 		{Type: "UK.OBIE.ClosingBalance", Amount: gbp(120000)},
-		{Type: "UK.OBIE.PaymentsOut", Amount: gbp(-95350)},
+		{Type: ob.StatementAmountTotalDebits, Amount: gbp(-95350)},
 	}
-	s.Fees = []ob.StatementCharge{{Description: "Overdraft fee", Type: "UK.OBIE.Overdraft", Rate: "19.9",
-		RateType: "UK.OBIE.AER", Frequency: "UK.OBIE.Monthly", Amount: gbp(-500)}}
-	s.Interest = []ob.StatementCharge{{Type: "UK.OBIE.Credit", Amount: gbp(12)}}
+	s.Fees = []ob.StatementCharge{{Description: "Monthly fee", Type: "UK.OBIE.Monthly", Rate: "19.9",
+		RateType: "UK.OBIE.AER", Frequency: "UK.OBIE.StatementMonthly", Amount: gbp(-500)}}
+	s.Interest = []ob.StatementCharge{{Type: "UK.OBIE.Total", Amount: gbp(12)}}
 	s.DateTimes = []ob.StatementDateTime{{Type: "UK.OBIE.DirectDebitDue", DateTime: start.AddDate(0, 0, 20).Add(123 * time.Microsecond)}}
 	s.Rates = []ob.StatementValue{{Type: "UK.OBIE.AnnualCash", Value: "1.25"}}
 	s.Values = []ob.StatementValue{{Type: "UK.OBIE.AirMilesPoints", Value: "42"}}

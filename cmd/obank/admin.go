@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/obank/obank/internal/cli"
+	"github.com/obank/obank/ob"
+)
+
+func runMigrate(ctx context.Context, env *environment, args []string) error {
+	var c storeConfig
+	fs := cli.NewFlagSet("migrate", "Apply the database migrations of the embedded store or PostgreSQL, then exit.", env.stderr)
+	c.flags(fs)
+	if err := fs.Parse(args, env.getenv); err != nil {
+		return err
+	}
+	store, err := openStore(ctx, c, false)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	fmt.Fprintf(env.stdout, "%s: schema is current\n", c.describe())
+	return nil
+}
+
+func runImport(ctx context.Context, env *environment, args []string) error {
+	var c storeConfig
+	var file string
+	fs := cli.NewFlagSet("import", "Load bank data from a JSON file (the JSON encoding of ob.BankData) in one transaction.", env.stderr)
+	c.flags(fs)
+	fs.String(&file, "file", "", "the JSON file to import (- for standard input)")
+	if err := fs.Parse(args, env.getenv); err != nil {
+		return err
+	}
+	if file == "" {
+		return errors.New("--file is required")
+	}
+	data, err := readBankData(file)
+	if err != nil {
+		return err
+	}
+	if err := data.Validate(); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	store, err := openStore(ctx, c, false)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.Import(ctx, data); err != nil {
+		if ob.ErrorCode(err) == ob.CodeConflict {
+			return fmt.Errorf("%s: some records already exist; nothing was imported: %w", file, err)
+		}
+		return err
+	}
+	fmt.Fprintf(env.stdout, "imported %d customers, %d accounts, %d transactions\n",
+		len(data.Customers), len(data.Accounts), len(data.Transactions))
+	return nil
+}
+
+func readBankData(file string) (*ob.BankData, error) {
+	f := os.Stdin
+	if file != "-" {
+		var err error
+		if f, err = os.Open(file); err != nil {
+			return nil, err
+		}
+		defer f.Close()
+	}
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	var data ob.BankData
+	if err := dec.Decode(&data); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return &data, nil
+}
+
+// runToken creates an access grant and a bearer token straight in the store,
+// bypassing OAuth: an operator's and developer's tool to try the resource
+// APIs, as the tests do. It needs the same database access as serve.
+func runToken(ctx context.Context, env *environment, args []string) error {
+	var (
+		c           storeConfig
+		username    string
+		permissions string
+		tpp         string
+		ttl         time.Duration
+	)
+	fs := cli.NewFlagSet("token", "Create an access grant for a customer's accounts and print a bearer token for it\n(development and operations; TPPs get tokens through OAuth).", env.stderr)
+	c.flags(fs)
+	fs.String(&username, "customer", "", "the customer's login name (e.g. a demo login)")
+	fs.String(&permissions, "permissions", "", "space- or comma-separated OBIE permissions (default: all)")
+	fs.String(&tpp, "tpp", "obank-cli", "the TPP (OAuth client id) the grant belongs to")
+	fs.Duration(&ttl, "ttl", time.Hour, "lifetime of the token and the grant")
+	if err := fs.Parse(args, env.getenv); err != nil {
+		return err
+	}
+	if username == "" {
+		return errors.New("--customer is required")
+	}
+	perms := ob.Permissions(ob.AllPermissions)
+	if permissions != "" {
+		perms = ob.ParsePermissions(strings.ReplaceAll(permissions, ",", " "))
+		for _, p := range perms {
+			if !p.Known() {
+				return fmt.Errorf("--permissions: unknown permission %q", p)
+			}
+		}
+	}
+	store, err := openStore(ctx, c, true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	customer, err := store.CustomerByUsername(ctx, username)
+	if err != nil {
+		return fmt.Errorf("customer %q: %w", username, err)
+	}
+	accounts, err := store.AccountsByCustomer(ctx, customer.ID)
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	expires := now.Add(ttl)
+	g := ob.AccessGrant{
+		ID: "cli-" + rand.Text()[:16], TPPID: tpp, CustomerID: customer.ID, Permissions: perms,
+		ExpiresAt: &expires, CreatedAt: now,
+	}
+	for _, a := range accounts {
+		g.AccountIDs = append(g.AccountIDs, a.ID)
+	}
+	if err := store.CreateAccessGrant(ctx, g); err != nil {
+		return err
+	}
+	token := rand.Text() + rand.Text() // 2 x 128 bits
+	if err := store.CreateAccessToken(ctx, ob.AccessToken{
+		Hash: ob.HashToken(token), GrantID: g.ID, ClientID: tpp, Scopes: []string{"accounts"},
+		CreatedAt: now, ExpiresAt: expires,
+	}); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stdout, token)
+	return nil
+}
