@@ -49,9 +49,13 @@ type AccessToken struct {
 	// CertThumbprint is the RFC 8705 x5t#S256 of the client certificate the
 	// token is bound to; empty when unbound.
 	CertThumbprint string
-	CreatedAt      time.Time
-	ExpiresAt      time.Time
-	RevokedAt      *time.Time
+	// FamilyID groups the tokens issued from one authorization code and its
+	// refresh chain, so a replay can revoke them together; empty for
+	// client-credentials tokens.
+	FamilyID  string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	RevokedAt *time.Time
 }
 
 // Active reports whether the token can be used at now.
