@@ -1,0 +1,38 @@
+package authz
+
+import (
+	"net/http"
+
+	"github.com/obank/obank/oauth"
+)
+
+// Journey takes the customer through login, strong customer authentication
+// and the consent decision for one authorization session. The authorize
+// endpoint stores the validated request as an oauth.AuthSession and calls
+// Begin, which writes the response (typically a redirect to the bank's login
+// page). However many pages later, the journey ends the session through
+// Finisher.Finish, which sends the browser back to the TPP with a code (and
+// id_token) or an error. The consent issue provides the real journey.
+type Journey interface {
+	Begin(w http.ResponseWriter, r *http.Request, s oauth.AuthSession, f Finisher) error
+}
+
+// Finisher ends an authorization session; *Server implements it.
+type Finisher interface {
+	// Finish records the outcome of session sessionID and redirects the
+	// browser to the TPP. A session finishes once.
+	Finish(w http.ResponseWriter, r *http.Request, sessionID string, o oauth.Outcome) error
+}
+
+// AutoApprove is a Journey for tests and the authorization-server demo
+// before the consent pages exist: it decides at once, without a customer.
+type AutoApprove struct {
+	// Decide returns the outcome for a session (e.g. approve as a fixed
+	// customer with ACR urn:openbanking:psd2:sca).
+	Decide func(s oauth.AuthSession) oauth.Outcome
+}
+
+// Begin finishes the session immediately with Decide's outcome.
+func (a AutoApprove) Begin(w http.ResponseWriter, r *http.Request, s oauth.AuthSession, f Finisher) error {
+	return f.Finish(w, r, s.ID, a.Decide(s))
+}
