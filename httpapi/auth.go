@@ -1,14 +1,13 @@
 package httpapi
 
 import (
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/obank/obank/internal/mtls"
 	"github.com/obank/obank/ob"
 )
 
@@ -58,20 +57,20 @@ func (s *Server) authenticate(r *http.Request, st *reqState) error {
 	return nil
 }
 
-// tokenBound is the RFC 8705 seam: a token bound to a client certificate
-// (CertThumbprint set) is only honoured over a TLS connection presenting
-// that certificate. Unbound tokens pass. A later issue adds certificates
-// forwarded by a trusted TLS-terminating proxy here.
+// tokenBound enforces RFC 8705: a token bound to a client certificate
+// (CertThumbprint set) is only honoured from a request presenting that
+// certificate — on the mutual-TLS listener, or forwarded by a trusted
+// TLS-terminating proxy (mtls.ClientCert covers both). Unbound tokens (the
+// operator's `obank token`) pass.
 func tokenBound(r *http.Request, tok ob.AccessToken) bool {
 	if tok.CertThumbprint == "" {
 		return true
 	}
-	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+	cert := mtls.ClientCert(r)
+	if cert == nil {
 		return false
 	}
-	sum := sha256.Sum256(r.TLS.PeerCertificates[0].Raw)
-	got := base64.RawURLEncoding.EncodeToString(sum[:])
-	return subtle.ConstantTimeCompare([]byte(got), []byte(tok.CertThumbprint)) == 1
+	return subtle.ConstantTimeCompare([]byte(mtls.Thumbprint(cert)), []byte(tok.CertThumbprint)) == 1
 }
 
 // aisGrant returns the account-access grant of an authenticated request. A

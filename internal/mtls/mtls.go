@@ -7,7 +7,6 @@ package mtls
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -20,6 +19,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/obank/obank/internal/pki"
 )
 
 type ctxKey struct{}
@@ -44,10 +45,7 @@ func WithClientCert(ctx context.Context, cert *x509.Certificate) context.Context
 
 // Thumbprint is the RFC 8705 x5t#S256 of a certificate: base64url (no
 // padding) of the SHA-256 of its DER encoding.
-func Thumbprint(cert *x509.Certificate) string {
-	sum := sha256.Sum256(cert.Raw)
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
+func Thumbprint(cert *x509.Certificate) string { return pki.Thumbprint(cert) }
 
 // Proxy accepts client certificates forwarded by a TLS-terminating proxy.
 type Proxy struct {
