@@ -20,6 +20,10 @@ func TestStore(t *testing.T) {
 	obtest.RunStoreTests(t, func(t *testing.T) ob.Store { return openStore(t) })
 }
 
+func TestOAuthStore(t *testing.T) {
+	obtest.RunOAuthStoreTests(t, func(t *testing.T) obtest.OAuthStore { return pgtest.OpenTestStore(t) })
+}
+
 func TestMigrateIdempotent(t *testing.T) {
 	ctx := context.Background()
 	dsn := pgtest.SchemaDSN(t)

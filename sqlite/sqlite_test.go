@@ -32,6 +32,21 @@ func TestStore(t *testing.T) {
 	obtest.RunStoreTests(t, func(t *testing.T) ob.Store { return openTemp(t) })
 }
 
+func TestOAuthStore(t *testing.T) {
+	obtest.RunOAuthStoreTests(t, func(t *testing.T) obtest.OAuthStore {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "obank.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatalf("sqlite.Open: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+		return s
+	})
+}
+
 func TestOpenDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data", "nested")
 	s, err := sqlite.OpenDir(context.Background(), dir, sqlite.Options{})
