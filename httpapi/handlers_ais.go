@@ -121,11 +121,7 @@ func (s *Server) getTransactions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, envelope[obTransactionData]{
-		Data:  obTransactionData{Transaction: mapSlice(page.Transactions, transaction)},
-		Links: links,
-		Meta:  meta,
-	})
+	return writeTransactions(w, page.Transactions, links, meta)
 }
 
 func (s *Server) getStatements(w http.ResponseWriter, r *http.Request) error {

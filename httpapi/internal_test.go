@@ -274,6 +274,11 @@ func TestCursorRoundTrip(t *testing.T) {
 		{Snapshot: 3, Mode: ob.CursorBefore, Key: ob.TxKey{BookingDateTime: time.Unix(-86400, 0).UTC(), ID: "x"}, Page: 2},
 		{Snapshot: 3, Mode: ob.CursorLast, Page: 9},
 		{Snapshot: 3, Mode: ob.CursorPage, Page: 4},
+		{Snapshot: 3, Mode: ob.CursorPage, Page: 4, Totals: ob.TxTotals{Known: true}},
+		{Snapshot: 3, Mode: ob.CursorLast, Page: 2, Totals: ob.TxTotals{Known: true, Total: 1 << 40,
+			FirstAvailable: time.Unix(-86400, 5).UTC(), LastAvailable: key.BookingDateTime}},
+		{Snapshot: 9, Mode: ob.CursorAfter, Key: key, Page: 3, Totals: ob.TxTotals{Known: true, Total: 250,
+			FirstAvailable: key.BookingDateTime, LastAvailable: key.BookingDateTime}},
 	} {
 		s := encodeCursor(c)
 		if s != url.QueryEscape(s) {
@@ -288,7 +293,28 @@ func TestCursorRoundTrip(t *testing.T) {
 			t.Errorf("round trip (-want +got):\n%s", diff)
 		}
 	}
-	for _, bad := range []string{"", "AQ", "AQAAAA", "AQABAg", "AQEBAQ", "AQQAAA", "AQUAAA"} {
+	// Valid cursors with their totals mangled: a missing or unknown totals
+	// kind, a truncated or trailing byte, a range missing or reversed.
+	ok := encodeCursor(ob.TxCursor{Snapshot: 3, Mode: ob.CursorPage, Page: 4})
+	raw, _ := cursorEncoding.DecodeString(ok)
+	withTail := func(tail ...byte) string {
+		return cursorEncoding.EncodeToString(append(raw[:len(raw)-1:len(raw)-1], tail...))
+	}
+	first, last := time.Unix(100, 0).UTC(), time.Unix(200, 0).UTC()
+	good := encodeCursor(ob.TxCursor{Snapshot: 3, Mode: ob.CursorPage, Page: 4,
+		Totals: ob.TxTotals{Known: true, Total: 5, FirstAvailable: first, LastAvailable: last}})
+	goodRaw, _ := cursorEncoding.DecodeString(good)
+	if _, err := decodeCursor(withTail(0)); err != nil || withTail(0) != ok {
+		t.Fatalf("test cursor %q does not decode: %v", withTail(0), err)
+	}
+	mangled := []string{
+		withTail(), withTail(3), withTail(0, 0), withTail(1), withTail(1, 5, 0), withTail(2, 5),
+		withTail(2, 5, 200, 1, 0),                    // range missing its last
+		withTail(2, 5, 0x90, 0x03, 0, 0xc8, 0x01, 0), // last (100) before first (200)
+		cursorEncoding.EncodeToString(goodRaw[:len(goodRaw)-1]),
+		cursorEncoding.EncodeToString(append(goodRaw, 0)),
+	}
+	for _, bad := range append([]string{"", "AQ", "AQAAAA", "AQABAg", "AQEBAQ", "AQQAAA", "AQUAAA"}, mangled...) {
 		if c, err := decodeCursor(bad); err == nil {
 			t.Errorf("decodeCursor(%q) = %+v, want an error", bad, c)
 		}

@@ -18,6 +18,13 @@ import (
 //
 //	version(1) mode(1) snapshot(uvarint) page(uvarint)
 //	[ seconds(varint) nanos(uvarint) len(uvarint) id ]   only for After/Before
+//	totals(1): 0 none | 1 total(uvarint) | 2 total(uvarint) first last
+//
+// where first and last (FirstAvailable/LastAvailable) are each
+// seconds(varint) nanos(uvarint). The totals are the listing's Total and
+// available range as the first page counted them at the snapshot
+// (ob.TxTotals): later pages need not count again. A forged total only
+// changes the forger's own page count, never which rows the grant reads.
 //
 // Decoding is strict: any other shape is 400 UK.OBIE.Field.Invalid, Path
 // "cursor". A cursor is not a secret and not bound to a URL: it only
@@ -32,6 +39,7 @@ const (
 	cursorVersion = 1
 	maxCursorID   = 256
 	maxPage       = 1 << 30
+	maxTotal      = 1 << 50
 )
 
 var cursorEncoding = base64.RawURLEncoding
@@ -48,7 +56,24 @@ func encodeCursor(c ob.TxCursor) string {
 		b = binary.AppendUvarint(b, uint64(len(c.Key.ID)))
 		b = append(b, c.Key.ID...)
 	}
+	switch t := c.Totals; {
+	case !t.Known:
+		b = append(b, 0)
+	case t.FirstAvailable.IsZero():
+		b = append(b, 1)
+		b = binary.AppendUvarint(b, uint64(t.Total))
+	default:
+		b = append(b, 2)
+		b = binary.AppendUvarint(b, uint64(t.Total))
+		b = appendTime(b, t.FirstAvailable)
+		b = appendTime(b, t.LastAvailable)
+	}
 	return cursorEncoding.EncodeToString(b)
+}
+
+func appendTime(b []byte, t time.Time) []byte {
+	b = binary.AppendVarint(b, t.Unix())
+	return binary.AppendUvarint(b, uint64(t.Nanosecond()))
 }
 
 func errCursor() error {
@@ -74,6 +99,18 @@ func decodeCursor(s string) (ob.TxCursor, error) {
 		b = b[n:]
 		return v, true
 	}
+	nextTime := func() (time.Time, bool) {
+		secs, n := binary.Varint(b)
+		if n <= 0 {
+			return time.Time{}, false
+		}
+		b = b[n:]
+		nanos, ok := next()
+		if !ok || nanos >= 1e9 {
+			return time.Time{}, false
+		}
+		return time.Unix(secs, int64(nanos)).UTC(), true
+	}
 	snap, ok1 := next()
 	page, ok2 := next()
 	if !ok1 || !ok2 || snap > 1<<62 || page < 1 || page > maxPage {
@@ -81,18 +118,33 @@ func decodeCursor(s string) (ob.TxCursor, error) {
 	}
 	c.Snapshot, c.Page = int64(snap), int(page)
 	if c.Mode == ob.CursorAfter || c.Mode == ob.CursorBefore {
-		secs, n := binary.Varint(b)
-		if n <= 0 {
-			return ob.TxCursor{}, errCursor()
-		}
-		b = b[n:]
-		nanos, ok1 := next()
+		at, ok1 := nextTime()
 		idLen, ok2 := next()
-		if !ok1 || !ok2 || nanos >= 1e9 || idLen == 0 || idLen > maxCursorID || uint64(len(b)) != idLen {
+		if !ok1 || !ok2 || idLen == 0 || idLen > maxCursorID || uint64(len(b)) < idLen {
 			return ob.TxCursor{}, errCursor()
 		}
-		c.Key = ob.TxKey{BookingDateTime: time.Unix(secs, int64(nanos)).UTC(), ID: string(b)}
-		b = nil
+		c.Key = ob.TxKey{BookingDateTime: at, ID: string(b[:idLen])}
+		b = b[idLen:]
+	}
+	if len(b) == 0 || b[0] > 2 {
+		return ob.TxCursor{}, errCursor()
+	}
+	kind := b[0]
+	b = b[1:]
+	if kind > 0 {
+		total, ok := next()
+		if !ok || total > maxTotal {
+			return ob.TxCursor{}, errCursor()
+		}
+		c.Totals = ob.TxTotals{Known: true, Total: int(total)}
+	}
+	if kind == 2 {
+		first, ok1 := nextTime()
+		last, ok2 := nextTime()
+		if !ok1 || !ok2 || first.IsZero() || last.Before(first) {
+			return ob.TxCursor{}, errCursor()
+		}
+		c.Totals.FirstAvailable, c.Totals.LastAvailable = first, last
 	}
 	if len(b) != 0 {
 		return ob.TxCursor{}, errCursor()
@@ -215,7 +267,11 @@ func (l linker) txLinks(c ob.TxCursor, p ob.TransactionPage, size int) (obLinks,
 	if page > pages {
 		return obLinks{}, obMeta{}, errPageBeyond(pages)
 	}
-	at := func(c ob.TxCursor) string { c.Snapshot = p.Snapshot; return l.with("cursor", encodeCursor(c)) }
+	totals := p.Totals()
+	at := func(c ob.TxCursor) string {
+		c.Snapshot, c.Totals = p.Snapshot, totals
+		return l.with("cursor", encodeCursor(c))
+	}
 	links := obLinks{
 		Self:  l.self,
 		First: at(ob.TxCursor{Mode: ob.CursorFirst, Page: 1}),

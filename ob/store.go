@@ -164,6 +164,32 @@ type TxCursor struct {
 	Mode     TxCursorMode
 	Key      TxKey // for CursorAfter and CursorBefore
 	Page     int   // the 1-based number of the page this cursor lands on
+	// Totals, when Known, are the Total, FirstAvailable and LastAvailable
+	// the listing's first page reported as of Snapshot. A store serving a
+	// cursor that carries them returns them unchanged instead of counting
+	// again (they cannot change under a snapshot). They are ignored when
+	// Snapshot is zero.
+	Totals TxTotals
+}
+
+// TxTotals are the listing-wide figures of a TransactionPage, carried from
+// page to page in a TxCursor.
+type TxTotals struct {
+	Known bool
+	Total int
+	// FirstAvailable and LastAvailable are zero when the consent window
+	// holds no rows.
+	FirstAvailable, LastAvailable time.Time
+}
+
+// Totals returns the page's listing-wide figures for the cursors of later
+// pages.
+func (p TransactionPage) Totals() TxTotals {
+	t := TxTotals{Known: true, Total: p.Total}
+	if p.FirstAvailable != nil && p.LastAvailable != nil {
+		t.FirstAvailable, t.LastAvailable = *p.FirstAvailable, *p.LastAvailable
+	}
+	return t
 }
 
 // TransactionPage is one page of a transaction listing.

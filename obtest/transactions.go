@@ -282,6 +282,119 @@ func testTransactions(t *testing.T, open func(t *testing.T) ob.Store) {
 	})
 
 	t.Run("Stability", func(t *testing.T) { testStability(t, open(t)) })
+	t.Run("Totals", func(t *testing.T) { testTotals(t, open(t)) })
+}
+
+// testTotals checks Total and FirstAvailable/LastAvailable against the model
+// after several imports that widen an account's range at both ends (ties
+// with stored booking times, credits, debits and zero amounts included), for
+// bounds that cover the accounts' range, sit exactly on its ends, cut into
+// it or miss it, so that both a store's fast path (bounds covering the
+// range) and its counting path are exercised. It also checks that totals
+// carried in a cursor come back unchanged.
+func testTotals(t *testing.T, s ob.Store) {
+	data := pagingBank()
+	all := data.Transactions
+	half := len(all) / 2
+	MustImport(t, s, &ob.BankData{Customers: data.Customers, Accounts: data.Accounts, Transactions: all[:half]})
+	MustImport(t, s, &ob.BankData{Transactions: all[half:]})
+	base := FixtureTime()
+	var extra []ob.Transaction
+	for i, h := range []int{-30, -30, -17, 0, 5, 5, -40} {
+		account := Acc1
+		if i == 6 {
+			account = Acc2
+		}
+		extra = append(extra, ob.Transaction{ID: fmt.Sprintf("x-%d", i), AccountID: account, Status: ob.TxBooked,
+			BookingDateTime: base.Add(time.Duration(h) * time.Hour), Amount: gbp(int64([]int{-5, 0, 7, -9, 3, -1, 4}[i]))})
+	}
+	MustImport(t, s, &ob.BankData{Transactions: extra})
+	all = append(slices.Clone(all), extra...)
+
+	// Acc1 now spans base-30h .. base+5h; Acc2 base-40h .. base.
+	hours := func(h int) *time.Time { return ptr(base.Add(time.Duration(h) * time.Hour)) }
+	bounds := []struct {
+		name     string
+		from, to *time.Time
+	}{
+		{"open", nil, nil},
+		{"wide", hours(-100), hours(100)},
+		{"exact acc1", hours(-30), hours(5)},
+		{"from cuts", hours(-17), nil},
+		{"to cuts", nil, hours(0)},
+		{"both cut", hours(-12), hours(-3)},
+		{"just inside", ptr(base.Add(-30*time.Hour + time.Microsecond)), ptr(base.Add(5*time.Hour - time.Microsecond))},
+		{"before all", nil, hours(-50)},
+		{"after all", hours(50), nil},
+	}
+	sides := []struct{ credits, debits bool }{{true, true}, {true, false}, {false, true}}
+	accounts := [][]string{{Acc1}, {Acc2}, {Acc1, Acc2}, {Acc3}}
+	for _, accs := range accounts {
+		for _, side := range sides {
+			for _, w := range bounds {
+				for _, f := range bounds {
+					q := ob.TransactionQuery{AccountIDs: accs, Credits: side.credits, Debits: side.debits, PageSize: 4,
+						WindowFrom: w.from, WindowTo: w.to}
+					// The TPP's filter intersected with the window, as ais does.
+					q.From, q.To = f.from, f.to
+					if w.from != nil && (q.From == nil || q.From.Before(*w.from)) {
+						q.From = w.from
+					}
+					if w.to != nil && (q.To == nil || q.To.After(*w.to)) {
+						q.To = w.to
+					}
+					name := fmt.Sprintf("%v/%v,%v/window %s/filter %s", accs, side.credits, side.debits, w.name, f.name)
+					checkTotals(t, s, all, q, name)
+				}
+				// A filter reaching outside the window (no caller does that)
+				// is still counted by its own bounds.
+				q := ob.TransactionQuery{AccountIDs: accs, Credits: side.credits, Debits: side.debits, PageSize: 4,
+					WindowFrom: hours(-12), WindowTo: hours(-3), From: w.from, To: w.to}
+				checkTotals(t, s, all, q, fmt.Sprintf("%v/%v,%v/filter %s outside window", accs, side.credits, side.debits, w.name))
+			}
+		}
+	}
+
+	// Totals carried by a cursor come back as they are, without counting;
+	// without a snapshot they are ignored.
+	q := ob.TransactionQuery{AccountIDs: []string{Acc1}, Credits: true, Debits: true, PageSize: 4}
+	first := mustPage(t, s, q)
+	carried := ob.TxTotals{Known: true, Total: 7, FirstAvailable: base.Add(-time.Hour), LastAvailable: base}
+	q.Cursor = ob.TxCursor{Snapshot: first.Snapshot, Mode: ob.CursorAfter, Key: keyOf(first.Transactions[3]), Page: 2, Totals: carried}
+	got := mustPage(t, s, q)
+	if got.Total != 7 || got.FirstAvailable == nil || !got.FirstAvailable.Equal(carried.FirstAvailable) ||
+		got.LastAvailable == nil || !got.LastAvailable.Equal(carried.LastAvailable) {
+		t.Errorf("carried totals: got Total %d, first %v, last %v; want them unchanged (%+v)", got.Total,
+			got.FirstAvailable, got.LastAvailable, carried)
+	}
+	diff(t, "carried totals: page 2 totals", carried, got.Totals())
+	q.Cursor = ob.TxCursor{Snapshot: first.Snapshot, Mode: ob.CursorLast, Page: 2, Totals: carried}
+	if got := mustPage(t, s, q); len(got.Transactions) != 3 {
+		t.Errorf("CursorLast with carried Total 7, size 4: %d rows, want 3", len(got.Transactions))
+	}
+	q.Cursor = ob.TxCursor{Mode: ob.CursorFirst, Page: 1, Totals: carried}
+	if got := mustPage(t, s, q); got.Total != first.Total {
+		t.Errorf("totals without a snapshot: Total %d, want the count %d", got.Total, first.Total)
+	}
+	diff(t, "first page Totals", ob.TxTotals{Known: true, Total: first.Total, FirstAvailable: base.Add(-30 * time.Hour),
+		LastAvailable: base.Add(5 * time.Hour)}, first.Totals())
+}
+
+func checkTotals(t *testing.T, s ob.Store, all []ob.Transaction, q ob.TransactionQuery, name string) {
+	t.Helper()
+	want := model(all, q, q.From, q.To)
+	inWindow := model(all, q, q.WindowFrom, q.WindowTo)
+	var wantFirst, wantLast *time.Time
+	if len(inWindow) > 0 {
+		wantFirst, wantLast = &inWindow[len(inWindow)-1].BookingDateTime, &inWindow[0].BookingDateTime
+	}
+	got := mustPage(t, s, q)
+	if got.Total != len(want) {
+		t.Errorf("%s: Total = %d, want %d", name, got.Total, len(want))
+	}
+	diff(t, name+": FirstAvailable", wantFirst, got.FirstAvailable)
+	diff(t, name+": LastAvailable", wantLast, got.LastAvailable)
+	diff(t, name+": ids", ids(want[:min(len(want), q.PageSize)]), ids(got.Transactions))
 }
 
 // testStability checks that a snapshot freezes a listing: rows imported after

@@ -103,6 +103,11 @@ func (s *Store) CreateAccessToken(ctx context.Context, t ob.AccessToken) error {
 	return nil
 }
 
+const tokenGrantSQL = `SELECT t.hash, t.grant_id, t.client_id, t.scopes, t.cert_thumbprint,
+	t.created_at, t.expires_at, t.revoked_at, ` + grantCols + `
+	FROM access_tokens t LEFT JOIN access_grants g ON g.id = t.grant_id
+	WHERE t.hash = $1`
+
 // TokenGrant returns the token with the hash and its grant, if it has one,
 // with a single query; ob.ErrNotFound for an unknown hash.
 func (s *Store) TokenGrant(ctx context.Context, tokenHash string) (ob.AccessToken, *ob.AccessGrant, error) {
@@ -115,10 +120,11 @@ func (s *Store) TokenGrant(ctx context.Context, tokenHash string) (ob.AccessToke
 	)
 	dest := append([]any{&t.Hash, &grantID, &t.ClientID, &scopes, &t.CertThumbprint, &created, &expires, &revoked},
 		g.dest()...)
-	err := s.r.QueryRowContext(ctx, `SELECT t.hash, t.grant_id, t.client_id, t.scopes, t.cert_thumbprint,
-		t.created_at, t.expires_at, t.revoked_at, `+grantCols+`
-		FROM access_tokens t LEFT JOIN access_grants g ON g.id = t.grant_id
-		WHERE t.hash = $1`, tokenHash).Scan(dest...)
+	// Every authenticated request runs this: prepare it once.
+	st, err := s.stmts.stmt(ctx, s.r, tokenGrantSQL)
+	if err == nil {
+		err = st.QueryRowContext(ctx, tokenHash).Scan(dest...)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ob.ErrNotFound
 	}

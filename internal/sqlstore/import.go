@@ -70,12 +70,12 @@ func (s *Store) importData(ctx context.Context, tx *sql.Tx, d *ob.BankData) erro
 					e.col(toCreditLinesJSON(b.CreditLines))}
 			}},
 		{"transactions", []string{"id", "account_id", "reference", "status", "mutability", "booking_time",
-			"value_time", "information", "address_line", "amount_minor", "currency", "category", "detail"},
+			"value_time", "information", "address_line", "amount_minor", "currency", "category", "parts"},
 			len(d.Transactions), func(i int, e *jsonEnc) []any {
 				t := &d.Transactions[i]
 				return []any{t.ID, t.AccountID, t.Reference, t.Status, t.Mutability, micros(t.BookingDateTime),
 					nullMicros(t.ValueDateTime), t.Information, t.AddressLine, t.Amount.Minor, t.Amount.Currency,
-					t.Category, e.col(toTxDetailJSON(t))}
+					t.Category, encodeTxParts(t)}
 			}},
 		{"beneficiaries", []string{"account_id", "id", "type", "reference", "creditor_agent", "creditor_account"},
 			len(d.Beneficiaries), func(i int, e *jsonEnc) []any {
@@ -163,6 +163,10 @@ func (s *Store) importData(ctx context.Context, tx *sql.Tx, d *ob.BankData) erro
 		if err != nil {
 			return s.wrapErr(err, "import %s", st.table)
 		}
+	}
+	// Account for the transactions in the same database transaction.
+	if err := addTxStats(ctx, tx, d.Transactions); err != nil {
+		return s.wrapErr(err, "import")
 	}
 	return nil
 }

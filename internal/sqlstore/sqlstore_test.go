@@ -1,8 +1,13 @@
 package sqlstore
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/obank/obank/ob"
 )
 
 // The store's behaviour is tested through obtest.RunStoreTests from the
@@ -45,5 +50,54 @@ func TestMicros(t *testing.T) {
 	}
 	if z := fromMicros(micros(time.Time{})); !z.IsZero() {
 		t.Errorf("zero time round-trips to %v, want the zero time", z)
+	}
+}
+
+func TestTxParts(t *testing.T) {
+	for _, tx := range []ob.Transaction{
+		{},
+		{BankTransactionCode: &ob.BankTransactionCode{}},
+		{BankTransactionCode: &ob.BankTransactionCode{Code: "IssuedCreditTransfers", SubCode: "DomesticCreditTransfer"},
+			ProprietaryBankTransactionCode: &ob.ProprietaryCode{Code: "FPS", Issuer: "obank"},
+			BalanceAfter:                   &ob.Money{Minor: -12345678901234, Currency: "GBP"},
+			Merchant:                       &ob.Merchant{Name: "Café: 12:3B\x00", CategoryCode: "5411"},
+			Card:                           &ob.CardInstrument{SchemeName: "VISA", AuthorisationType: "PIN", Name: "A B", Identification: "1234"}},
+		{BalanceAfter: &ob.Money{}, Card: &ob.CardInstrument{Name: "9:x"}},
+		{StatementReferences: []string{}, DebtorAgent: &ob.Agent{}, CreditorAccount: &ob.AccountIdentification{}},
+		{StatementReferences: []string{"", "s:1", "12"}, ChargeAmount: &ob.Money{Minor: -25, Currency: "EUR"},
+			CreditorAgent: &ob.Agent{SchemeName: "BICFI", Identification: "X", Name: "N", PostalAddress: &ob.PostalAddress{
+				AddressType: "Business", Department: "d", SubDepartment: "sd", StreetName: "st", BuildingNumber: "1",
+				PostCode: "pc", TownName: "t", CountrySubDivision: "csd", Country: "GB", AddressLines: []string{"a", ""}}},
+			CreditorAccount: &ob.AccountIdentification{SchemeName: "s", Identification: "i", Name: "n", SecondaryIdentification: "2"},
+			DebtorAgent:     &ob.Agent{Name: "d", PostalAddress: &ob.PostalAddress{}},
+			DebtorAccount:   &ob.AccountIdentification{Name: "x"},
+			Card:            &ob.CardInstrument{SchemeName: "VISA"}},
+		{CreditorAgent: &ob.Agent{PostalAddress: &ob.PostalAddress{AddressLines: []string{}}}},
+		{Merchant: &ob.Merchant{Name: strings.Repeat("é", 300)}},
+	} {
+		enc := encodeTxParts(&tx)
+		var got ob.Transaction
+		if enc == nil {
+			if diff := cmp.Diff(ob.Transaction{}, tx); diff != "" {
+				t.Errorf("encodeTxParts(%+v) = nil, but it has parts", tx)
+			}
+			continue
+		}
+		if err := decodeTxParts(enc.(string), &got); err != nil {
+			t.Errorf("decodeTxParts(%q): %v", enc, err)
+			continue
+		}
+		if diff := cmp.Diff(tx, got); diff != "" {
+			t.Errorf("round trip of %q (-want +got):\n%s", enc, diff)
+		}
+	}
+	for _, bad := range []string{"", "X", "B", "B1:a", "B1:a2:b", "B01:a1:b", "B-1:a1:b", "B1:a1:bB1:a1:b",
+		"M1:a1:bB1:a1:b", "A2:+11:x", "A2:011:x", "A1:x1:G", "C1:a1:b1:c", "B1:a1:b ", "B99999999999:a1:b",
+		"S0:", "S1:2", "S2:011:a", "S2:-1", "S1:11:a1:b", "R0:0:0:1:2", "R0:0:0:1:1", "R0:0:0:0:r0:0:0:0:R0:0:0:0:",
+		"d0:0:0:", "G1:51:"} {
+		var got ob.Transaction
+		if err := decodeTxParts(bad, &got); err == nil {
+			t.Errorf("decodeTxParts(%q) = nil error, want one", bad)
+		}
 	}
 }

@@ -10,7 +10,9 @@
 // exactly on both engines. Nested optional structures (agents, addresses,
 // identification lists, statement lines) are stored as JSON text through the
 // private row types in json.go; the ob types carry no JSON tags and the
-// stored shape must not change when a Go field is renamed.
+// stored shape must not change when a Go field is renamed. A transaction's
+// optional parts, read a hundred at a time on the hot path, use the compact
+// encoding of txparts.go instead.
 package sqlstore
 
 import (
@@ -59,6 +61,7 @@ type Dialect struct {
 type Store struct {
 	w, r    *sql.DB
 	dialect Dialect
+	stmts   stmtCache // prepared on r
 }
 
 var _ ob.Store = (*Store)(nil)
@@ -75,6 +78,7 @@ func New(w, r *sql.DB, d Dialect) *Store {
 
 // Close closes the database handles.
 func (s *Store) Close() error {
+	s.stmts.close()
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())

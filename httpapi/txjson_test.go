@@ -1,0 +1,62 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/obank/obank/ob"
+	"github.com/obank/obank/obtest"
+)
+
+// TestTransactionsJSON holds the hand-written encoder to encoding/json's
+// output, byte for byte, over the fixture's transactions (every optional
+// part), rows with every part present but empty, and strings that need
+// escaping.
+func TestTransactionsJSON(t *testing.T) {
+	txs := obtest.Fixture().Transactions
+	tricky := []string{"", "plain", `quote " and \ backslash`, "<b>&amp;</b>", "tab\tnew\nline\r\x00\x1f\x7f",
+		"café £ – 😀", "bad \xff utf8", "line\u2028sep\u2029", strings.Repeat("x", 500)}
+	at := time.Date(2026, 3, 4, 5, 6, 7, 890000000, time.UTC)
+	for i, s := range tricky {
+		txs = append(txs, ob.Transaction{
+			ID: s, AccountID: s, Reference: s, StatementReferences: []string{s, s}, Status: s, Mutability: s,
+			BookingDateTime: at, ValueDateTime: &at, Information: s, AddressLine: s,
+			Amount:                         ob.Money{Minor: int64(-i), Currency: s},
+			ChargeAmount:                   &ob.Money{Minor: int64(i), Currency: s},
+			BankTransactionCode:            &ob.BankTransactionCode{Code: s, SubCode: s},
+			ProprietaryBankTransactionCode: &ob.ProprietaryCode{Code: s, Issuer: s},
+			BalanceAfter:                   &ob.Money{Minor: int64(i * 100), Currency: s},
+			Merchant:                       &ob.Merchant{Name: s, CategoryCode: s},
+			Category:                       s,
+			CreditorAgent:                  &ob.Agent{SchemeName: s, Identification: s, Name: s},
+			CreditorAccount:                &ob.AccountIdentification{SchemeName: s, Identification: s},
+			DebtorAgent:                    &ob.Agent{Name: s},
+			DebtorAccount:                  &ob.AccountIdentification{Name: s, SecondaryIdentification: s},
+			Card:                           &ob.CardInstrument{SchemeName: s, AuthorisationType: s, Name: s, Identification: s},
+		}, ob.Transaction{ID: s, BookingDateTime: at, Merchant: &ob.Merchant{CategoryCode: s},
+			ProprietaryBankTransactionCode: &ob.ProprietaryCode{}, Card: &ob.CardInstrument{}, StatementReferences: []string{}})
+	}
+	atNano := at.Add(time.Nanosecond)
+	// Zero and non-UTC times, a credit of zero, a debit balance.
+	txs = append(txs, ob.Transaction{ValueDateTime: &time.Time{}, Amount: ob.Money{Currency: "GBP"}},
+		ob.Transaction{ID: "tz", BookingDateTime: at.In(time.FixedZone("X", 5*3600+1800)), ValueDateTime: &atNano,
+			Amount: ob.Money{Minor: -1, Currency: "JPY"}, BalanceAfter: &ob.Money{Minor: -123456, Currency: "GBP"}})
+	links := obLinks{Self: "https://x/a?b=<c>&d", First: "f", Next: "n"}
+	meta := obMeta{TotalPages: 3, FirstAvailableDateTime: "2026-01-01T00:00:00+00:00"}
+	for _, page := range [][]ob.Transaction{nil, {}, txs[:1], txs} {
+		want, err := json.Marshal(envelope[obTransactionData]{
+			Data: obTransactionData{Transaction: mapSlice(page, transaction)}, Links: links, Meta: meta})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := appendTransactionsEnvelope(nil, page, links, meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("%d rows:\n got %s\nwant %s", len(page), got, want)
+		}
+	}
+}
