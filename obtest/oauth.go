@@ -40,6 +40,7 @@ func RunOAuthStoreTests(t *testing.T, open func(t *testing.T) OAuthStore) {
 	t.Run("RevokeFamily", func(t *testing.T) { testRevokeFamily(t, open(t)) })
 	t.Run("RevokeAccessToken", func(t *testing.T) { testRevokeAccessToken(t, open(t)) })
 	t.Run("SigningKeys", func(t *testing.T) { testSigningKeys(t, open(t)) })
+	t.Run("RevokeGrantRevokesRefresh", func(t *testing.T) { testRevokeGrantRevokesRefresh(t, open(t)) })
 }
 
 // wantCode fails the test unless err carries the ob error code (or is nil
@@ -749,5 +750,46 @@ func testSigningKeys(t *testing.T, s OAuthStore) {
 		{"after publication", until.Add(time.Hour), []oauth.SigningKey{k3, k2}},
 	} {
 		diff(t, "SigningKeys "+tc.name, tc.want, list(tc.now))
+	}
+}
+
+// testRevokeGrantRevokesRefresh: revoking a consent (ob.GrantStore) also
+// revokes the refresh tokens bound to it, so it cannot mint new access
+// tokens; another consent's refresh tokens are untouched.
+func testRevokeGrantRevokesRefresh(t *testing.T, s OAuthStore) {
+	ctx := context.Background()
+	base := FixtureTime()
+	for _, id := range []string{"consent-a", "consent-b"} {
+		if err := s.CreateAccessGrant(ctx, ob.AccessGrant{ID: id, TPPID: "tpp-1", CustomerID: Alice,
+			Permissions: ob.Permissions{ob.ReadAccountsBasic}, CreatedAt: base}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	issue := func(name, grant string) oauth.RefreshToken {
+		rt := oauth.RefreshToken{Hash: ob.HashToken("rt-" + name), FamilyID: "fam-" + name, ClientID: "tpp-1",
+			GrantID: grant, CustomerID: Alice, Scopes: []string{"accounts"}, IssuedAt: base}
+		at := ob.AccessToken{Hash: ob.HashToken("at-" + name), GrantID: grant, ClientID: "tpp-1",
+			Scopes: []string{"accounts"}, FamilyID: rt.FamilyID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+		if err := s.IssueTokens(ctx, at, &rt); err != nil {
+			t.Fatalf("IssueTokens: %v", err)
+		}
+		return rt
+	}
+	a, b := issue("a", "consent-a"), issue("b", "consent-b")
+	at := base.Add(time.Minute)
+	if err := s.RevokeGrant(ctx, "consent-a", at); err != nil {
+		t.Fatal(err)
+	}
+	gotA, err := s.RefreshToken(ctx, a.Hash)
+	if err != nil || gotA.RevokedAt == nil || !gotA.RevokedAt.Equal(at) {
+		t.Errorf("refresh token of the revoked consent: RevokedAt = %v, err = %v; want %v", gotA.RevokedAt, err, at)
+	}
+	gotB, err := s.RefreshToken(ctx, b.Hash)
+	if err != nil || gotB.RevokedAt != nil {
+		t.Errorf("refresh token of another consent: RevokedAt = %v, err = %v; want nil", gotB.RevokedAt, err)
+	}
+	tok, _, err := s.TokenGrant(ctx, ob.HashToken("at-a"))
+	if err != nil || tok.FamilyID != "fam-a" {
+		t.Errorf("TokenGrant FamilyID = %q, err = %v; want fam-a", tok.FamilyID, err)
 	}
 }

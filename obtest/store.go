@@ -460,6 +460,7 @@ func testGrants(t *testing.T, s ob.Store) {
 			CertThumbprint: "x5t-" + name, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
 	}
 	bound1 := token("bound-1", full.ID, "accounts")
+	bound1.FamilyID = "family-1"
 	bound2 := token("bound-2", full.ID, "accounts", "openid")
 	other := token("other", minimal.ID, "accounts")
 	client := token("client", "", "payments")

@@ -93,9 +93,9 @@ func (s *Store) CreateAccessToken(ctx context.Context, t ob.AccessToken) error {
 		return fmt.Errorf("sqlstore: create access token: %w", e.err)
 	}
 	_, err := s.w.ExecContext(ctx, `INSERT INTO access_tokens (hash, grant_id, client_id, scopes,
-		cert_thumbprint, created_at, expires_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		cert_thumbprint, created_at, expires_at, revoked_at, family_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		t.Hash, nullString(t.GrantID), t.ClientID, scopes, t.CertThumbprint, micros(t.CreatedAt),
-		micros(t.ExpiresAt), nullMicros(t.RevokedAt))
+		micros(t.ExpiresAt), nullMicros(t.RevokedAt), nullString(t.FamilyID))
 	if err != nil {
 		// The hash stays out of the message: it is a credential's lookup key.
 		return s.wrapErr(err, "create access token")
@@ -104,7 +104,7 @@ func (s *Store) CreateAccessToken(ctx context.Context, t ob.AccessToken) error {
 }
 
 const tokenGrantSQL = `SELECT t.hash, t.grant_id, t.client_id, t.scopes, t.cert_thumbprint,
-	t.created_at, t.expires_at, t.revoked_at, ` + grantCols + `
+	t.created_at, t.expires_at, t.revoked_at, t.family_id, ` + grantCols + `
 	FROM access_tokens t LEFT JOIN access_grants g ON g.id = t.grant_id
 	WHERE t.hash = $1`
 
@@ -114,12 +114,13 @@ func (s *Store) TokenGrant(ctx context.Context, tokenHash string) (ob.AccessToke
 	var (
 		t                ob.AccessToken
 		grantID, scopes  sql.NullString
+		familyID         sql.NullString
 		created, expires int64
 		revoked          sql.NullInt64
 		g                grantRow
 	)
-	dest := append([]any{&t.Hash, &grantID, &t.ClientID, &scopes, &t.CertThumbprint, &created, &expires, &revoked},
-		g.dest()...)
+	dest := append([]any{&t.Hash, &grantID, &t.ClientID, &scopes, &t.CertThumbprint, &created, &expires, &revoked,
+		&familyID}, g.dest()...)
 	// Every authenticated request runs this: prepare it once.
 	st, err := s.stmts.stmt(ctx, s.r, tokenGrantSQL)
 	if err == nil {
@@ -131,7 +132,7 @@ func (s *Store) TokenGrant(ctx context.Context, tokenHash string) (ob.AccessToke
 	if err != nil {
 		return ob.AccessToken{}, nil, s.wrapErr(err, "token grant")
 	}
-	t.GrantID = grantID.String
+	t.GrantID, t.FamilyID = grantID.String, familyID.String
 	t.CreatedAt, t.ExpiresAt, t.RevokedAt = fromMicros(created), fromMicros(expires), timePtr(revoked)
 	if err := decodeCol(scopes, &t.Scopes); err != nil {
 		return ob.AccessToken{}, nil, fmt.Errorf("sqlstore: token grant: %w", err)
@@ -172,6 +173,11 @@ func revokeGrant(ctx context.Context, tx querier, id string, at int64) error {
 		return ob.ErrNotFound
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE grant_id = $1`, id, at)
+	if err != nil {
+		return err
+	}
+	// Refresh tokens too: a revoked consent must not mint new access tokens.
+	_, err = tx.ExecContext(ctx, `UPDATE oauth_refresh_tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE grant_id = $1`, id, at)
 	return err
 }
 
