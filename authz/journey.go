@@ -36,3 +36,19 @@ type AutoApprove struct {
 func (a AutoApprove) Begin(w http.ResponseWriter, r *http.Request, s oauth.AuthSession, f Finisher) error {
 	return f.Finish(w, r, s.ID, a.Decide(s))
 }
+
+// Unavailable is the Journey of a server without customer pages: it answers
+// the customer's browser with a 503 page saying so, and leaves the session
+// to expire. The consent issue replaces it with the real journey.
+type Unavailable struct{}
+
+// Begin writes the 503 page.
+func (Unavailable) Begin(w http.ResponseWriter, r *http.Request, s oauth.AuthSession, f Finisher) error {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, err := w.Write([]byte(`<!doctype html><html lang="en"><meta charset="utf-8"><title>Not available</title>` +
+		`<h1>Sign-in is not available</h1><p>This bank cannot take you through sign-in and consent yet. ` +
+		`Please return to the app you came from.</p></html>`))
+	return err
+}

@@ -55,6 +55,11 @@ type Config struct {
 	// DirectoryKeys are the public keys of the software-statement issuers
 	// (directories) the bank trusts.
 	DirectoryKeys jwk.Set
+	// OrgID is the bank's own organisation id at the directory (an OB
+	// Directory id matches ^[0-9a-zA-Z]{1,18}$). Registration requests may
+	// name it as their aud instead of the issuer URL; empty accepts only
+	// the URLs.
+	OrgID string
 	// Journey takes the customer through login, SCA and consent; the
 	// consent issue provides the real one. AutoApprove is a test double.
 	Journey Journey
@@ -84,6 +89,9 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	clients *clientCache
+	// clientJWKS caches parsed client key sets (clientauth.go); its zero
+	// value is ready.
+	clientJWKS jwksCache
 }
 
 // NewServer returns a server with defaults filled in.

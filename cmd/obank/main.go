@@ -32,9 +32,9 @@ type command struct {
 type environment struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	// ready, when set, is called by serve with the bound listener address
+	// ready, when set, is called by serve with the bound listener addresses
 	// once it accepts connections (tests listen on :0).
-	ready func(addr string)
+	ready func(addrs listenAddrs)
 }
 
 func commands() []command {
@@ -42,6 +42,7 @@ func commands() []command {
 		{"serve", "Run the resource APIs, the bank's pages and the operator endpoints.", runServe},
 		{"migrate", "Apply the database migrations and exit.", runMigrate},
 		{"import", "Load bank data (customers, accounts, transactions...) from a JSON file.", runImport},
+		{"tpp", "Issue a TPP (certificates, keys, software statement) from the built-in sandbox directory.", runTPP},
 		{"token", "Create an access grant and bearer token for a customer (development, operations).", runToken},
 		{"version", "Print the version.", runVersion},
 	}

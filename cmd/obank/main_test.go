@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -41,9 +43,10 @@ func (s *syncBuffer) String() string {
 
 // runningServer is `obank serve` running in-process.
 type runningServer struct {
-	url    string
-	stderr *syncBuffer
-	stop   func() error
+	url     string // the plain listener
+	mtlsURL string // the mutual-TLS listener
+	stderr  *syncBuffer
+	stop    func() error
 }
 
 // startServe runs `obank serve` with args on a free port and waits until it
@@ -52,15 +55,17 @@ func startServe(t *testing.T, env map[string]string, args ...string) *runningSer
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr := &syncBuffer{}
-	ready := make(chan string, 1)
+	ready := make(chan listenAddrs, 1)
 	e := &environment{
 		stdout: io.Discard, stderr: stderr,
 		getenv: func(k string) string { return env[k] },
-		ready:  func(addr string) { ready <- addr },
+		ready:  func(a listenAddrs) { ready <- a },
 	}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, e, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)) }()
-	var addr string
+	go func() {
+		done <- run(ctx, e, append([]string{"serve", "--addr", "127.0.0.1:0", "--mtls-addr", "127.0.0.1:0"}, args...))
+	}()
+	var addr listenAddrs
 	select {
 	case addr = <-ready:
 	case err := <-done:
@@ -84,16 +89,21 @@ func startServe(t *testing.T, env map[string]string, args ...string) *runningSer
 		return stopErr
 	}
 	t.Cleanup(func() { stop() })
-	return &runningServer{url: "http://" + addr, stderr: stderr, stop: stop}
+	return &runningServer{url: "http://" + addr.plain, mtlsURL: "https://" + addr.mtls, stderr: stderr, stop: stop}
 }
 
 func get(t *testing.T, url, token string) (*http.Response, []byte) {
+	t.Helper()
+	return getWith(t, http.DefaultClient, url, token)
+}
+
+func getWith(t *testing.T, client *http.Client, url, token string) (*http.Response, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", url, nil)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +172,12 @@ func TestServeDemoBank(t *testing.T) {
 	}
 	token := grantAllAccounts(t, store, customers[0].ID)
 
-	resp, body := get(t, srv.url+"/open-banking/v3.1/aisp/accounts", token)
+	// The resource APIs are on the mutual-TLS listener only.
+	if resp, _ := get(t, srv.url+"/open-banking/v3.1/aisp/accounts", token); resp.StatusCode != 404 {
+		t.Errorf("GET /accounts on the plain listener = %d, want 404", resp.StatusCode)
+	}
+	tlsClient := sandboxClient(t, dir, "")
+	resp, body := getWith(t, tlsClient, srv.mtlsURL+"/open-banking/v3.1/aisp/accounts", token)
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET /accounts = %d: %s", resp.StatusCode, body)
 	}
@@ -173,10 +188,10 @@ func TestServeDemoBank(t *testing.T) {
 	if err := json.Unmarshal(body, &got); err != nil {
 		t.Fatal(err)
 	}
-	if len(got.Data.Account) < 2 || !strings.HasPrefix(got.Links.Self, srv.url+"/open-banking/") {
+	if len(got.Data.Account) < 2 || !strings.HasPrefix(got.Links.Self, srv.mtlsURL+"/open-banking/") {
 		t.Errorf("accounts = %+v", got)
 	}
-	if resp, _ := get(t, srv.url+"/open-banking/v3.1/aisp/accounts", ""); resp.StatusCode != 401 {
+	if resp, _ := getWith(t, tlsClient, srv.mtlsURL+"/open-banking/v3.1/aisp/accounts", ""); resp.StatusCode != 401 {
 		t.Errorf("without token = %d, want 401", resp.StatusCode)
 	}
 	if err := srv.stop(); err != nil {
@@ -193,11 +208,37 @@ func TestServeDemoBank(t *testing.T) {
 	}
 }
 
-func TestServeEmptyBank(t *testing.T) {
+// TestServeWithoutDemo: without --demo the bank starts empty and every key,
+// certificate and trust anchor must be configured; here they come from a
+// sandbox made beforehand, passed as an operator would pass real ones.
+func TestServeWithoutDemo(t *testing.T) {
 	dir := t.TempDir()
-	srv := startServe(t, nil, "--data-dir", dir, "--demo=false")
+	var out bytes.Buffer
+	env := &environment{stdout: &out, stderr: &out, getenv: func(string) string { return "" }}
+	err := run(context.Background(), env, []string{"serve", "--data-dir", dir, "--demo=false", "--addr", "127.0.0.1:0", "--mtls-addr", "127.0.0.1:0"})
+	if err == nil || !strings.Contains(err.Error(), "--secret") {
+		t.Fatalf("serve --demo=false without a secret: err = %v, want one naming --secret", err)
+	}
+
+	pkiDir := t.TempDir()
+	if err := run(context.Background(), env, []string{"tpp", "create", "--data-dir", pkiDir, "--name", "ACME",
+		"--redirect-uri", "https://acme.example/cb", "--out", filepath.Join(pkiDir, "acme")}); err != nil {
+		t.Fatal(err)
+	}
+	sb := filepath.Join(pkiDir, "sandbox")
+	srv := startServe(t, nil, "--data-dir", dir, "--demo=false",
+		"--secret", strings.Repeat("ab", 32),
+		"--tls-cert", filepath.Join(sb, "server.pem"), "--tls-key", filepath.Join(sb, "server-key.pem"),
+		"--client-ca", filepath.Join(sb, "ca.pem"), "--directory-jwks", filepath.Join(sb, "directory.jwks"),
+		"--signing-ca-cert", filepath.Join(sb, "ca.pem"), "--signing-ca-key", filepath.Join(sb, "ca-key.pem"))
 	if resp, _ := get(t, srv.url+"/readyz", ""); resp.StatusCode != 200 {
 		t.Errorf("readyz = %d", resp.StatusCode)
+	}
+	if resp, body := get(t, srv.url+"/.well-known/openid-configuration", ""); resp.StatusCode != 200 {
+		t.Errorf("discovery = %d: %s", resp.StatusCode, body)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sandbox")); err == nil {
+		t.Error("a sandbox was created without --demo")
 	}
 	srv.stop()
 	store, err := sqlite.OpenDir(context.Background(), dir, sqlite.Options{})
@@ -208,6 +249,26 @@ func TestServeEmptyBank(t *testing.T) {
 	if empty, err := store.Empty(context.Background()); err != nil || !empty {
 		t.Errorf("--demo=false: Empty() = %v, %v; want true", empty, err)
 	}
+}
+
+// sandboxClient is an HTTPS client trusting the sandbox CA of dataDir and,
+// when tppDir is set, presenting that TPP's transport certificate.
+func sandboxClient(t *testing.T, dataDir, tppDir string) *http.Client {
+	t.Helper()
+	pool := x509.NewCertPool()
+	ca, err := os.ReadFile(filepath.Join(dataDir, "sandbox", "ca.pem"))
+	if err != nil || !pool.AppendCertsFromPEM(ca) {
+		t.Fatalf("sandbox CA: %v", err)
+	}
+	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if tppDir != "" {
+		cert, err := tls.LoadX509KeyPair(filepath.Join(tppDir, "transport.pem"), filepath.Join(tppDir, "transport-key.pem"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}, Timeout: 30 * time.Second}
 }
 
 // TestGracefulShutdown: a request in flight when the signal arrives is
@@ -225,7 +286,9 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- serveUntilDone(ctx, slog.New(slog.DiscardHandler), srv, ln, 5*time.Second) }()
+	go func() {
+		served <- serveUntilDone(ctx, slog.New(slog.DiscardHandler), 5*time.Second, serving{srv: srv, ln: ln})
+	}()
 
 	result := make(chan string, 1)
 	go func() {
@@ -339,10 +402,11 @@ func TestTokenCommand(t *testing.T) {
 		t.Fatalf("token: %v\n%s", err, out.String())
 	}
 	token := strings.TrimSpace(out.String())
-	if resp, body := get(t, srv.url+"/open-banking/v3.1/aisp/balances", token); resp.StatusCode != 200 {
+	c := sandboxClient(t, dir, "")
+	if resp, body := getWith(t, c, srv.mtlsURL+"/open-banking/v3.1/aisp/balances", token); resp.StatusCode != 200 {
 		t.Errorf("GET /balances = %d: %s", resp.StatusCode, body)
 	}
-	if resp, _ := get(t, srv.url+"/open-banking/v3.1/aisp/transactions", token); resp.StatusCode != 403 {
+	if resp, _ := getWith(t, c, srv.mtlsURL+"/open-banking/v3.1/aisp/transactions", token); resp.StatusCode != 403 {
 		t.Errorf("GET /transactions without the permission = %d, want 403", resp.StatusCode)
 	}
 	for _, args := range [][]string{
@@ -353,5 +417,93 @@ func TestTokenCommand(t *testing.T) {
 		if err := run(context.Background(), env, args); err == nil {
 			t.Errorf("obank %v succeeded", args)
 		}
+	}
+}
+
+// TestServeRegisterAndToken is the README's TPP recipe on the real server:
+// issue a TPP from the sandbox directory, register it over mutual TLS with a
+// signed request, obtain a client-credentials token bound to its
+// certificate, and see the binding hold on the resource API.
+func TestServeRegisterAndToken(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServe(t, nil, "--data-dir", dir, "--demo-customers", "2")
+	tppDir := filepath.Join(t.TempDir(), "acme")
+	var out bytes.Buffer
+	env := &environment{stdout: &out, stderr: &out, getenv: func(string) string { return "" }}
+	if err := run(context.Background(), env, []string{"tpp", "create", "--data-dir", dir, "--name", "ACME",
+		"--redirect-uri", "https://acme.example/cb", "--out", tppDir}); err != nil {
+		t.Fatalf("tpp create: %v\n%s", err, out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), env, []string{"tpp", "request", "--tpp", tppDir, "--aud", srv.url}); err != nil {
+		t.Fatalf("tpp request: %v\n%s", err, out.String())
+	}
+	regJWT := strings.TrimSpace(out.String())
+
+	// Discovery names the mTLS endpoints.
+	resp, body := get(t, srv.url+"/.well-known/openid-configuration", "")
+	var disc struct {
+		Issuer        string `json:"issuer"`
+		TokenEndpoint string `json:"token_endpoint"`
+		Registration  string `json:"registration_endpoint"`
+		Aliases       struct {
+			Token string `json:"token_endpoint"`
+		} `json:"mtls_endpoint_aliases"`
+	}
+	if resp.StatusCode != 200 || json.Unmarshal(body, &disc) != nil {
+		t.Fatalf("discovery = %d: %s", resp.StatusCode, body)
+	}
+	if disc.Issuer != srv.url || !strings.HasPrefix(disc.Aliases.Token, srv.mtlsURL) || !strings.HasPrefix(disc.Registration, srv.mtlsURL) {
+		t.Errorf("discovery endpoints = %+v; want issuer %s and mTLS endpoints on %s", disc, srv.url, srv.mtlsURL)
+	}
+
+	tpp := sandboxClient(t, dir, tppDir)
+	post := func(c *http.Client, url, contentType, body string) (int, []byte) {
+		t.Helper()
+		resp, err := c.Post(url, contentType, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	status, body := post(tpp, disc.Registration, "application/jose", regJWT)
+	if status != 201 {
+		t.Fatalf("POST /register = %d: %s", status, body)
+	}
+	var reg struct {
+		ClientID string `json:"client_id"`
+	}
+	if err := json.Unmarshal(body, &reg); err != nil || reg.ClientID == "" {
+		t.Fatalf("registration response: %v: %s", err, body)
+	}
+
+	form := "grant_type=client_credentials&scope=accounts&client_id=" + reg.ClientID
+	status, body = post(tpp, disc.Aliases.Token, "application/x-www-form-urlencoded", form)
+	if status != 200 {
+		t.Fatalf("POST /token = %d: %s", status, body)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+		ExpiresIn   int    `json:"expires_in"`
+	}
+	if err := json.Unmarshal(body, &tok); err != nil || tok.AccessToken == "" || tok.ExpiresIn <= 0 {
+		t.Fatalf("token response: %v: %s", err, body)
+	}
+
+	// The token is bound to the TPP's certificate: without it, 401; with
+	// it, the token is valid but has no account-access consent, so 403.
+	noCert := sandboxClient(t, dir, "")
+	if resp, _ := getWith(t, noCert, srv.mtlsURL+"/open-banking/v3.1/aisp/accounts", tok.AccessToken); resp.StatusCode != 401 {
+		t.Errorf("bound token without its certificate = %d, want 401", resp.StatusCode)
+	}
+	if resp, _ := getWith(t, tpp, srv.mtlsURL+"/open-banking/v3.1/aisp/accounts", tok.AccessToken); resp.StatusCode != 403 {
+		t.Errorf("client-credentials token on /accounts = %d, want 403", resp.StatusCode)
+	}
+	// Without a certificate the token endpoint refuses the client.
+	if status, _ := post(noCert, disc.Aliases.Token, "application/x-www-form-urlencoded", form); status != 401 && status != 400 {
+		t.Errorf("POST /token without a certificate = %d, want 401", status)
 	}
 }

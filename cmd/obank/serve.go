@@ -8,11 +8,16 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/obank/obank/authz"
 	"github.com/obank/obank/demo"
 	"github.com/obank/obank/httpapi"
 	"github.com/obank/obank/internal/cli"
+	"github.com/obank/obank/internal/keystore"
+	"github.com/obank/obank/internal/mtls"
+	"github.com/obank/obank/internal/pki"
 	"github.com/obank/obank/ob"
 )
 
@@ -27,6 +32,7 @@ type serveConfig struct {
 	pageSize        int
 	maxBodyBytes    int64
 	log             logConfig
+	security        securityConfig
 	shutdownTimeout time.Duration
 }
 
@@ -44,16 +50,17 @@ func (c *storeConfig) flags(fs *cli.FlagSet) {
 
 func parseServe(env *environment, args []string) (*serveConfig, error) {
 	c := &serveConfig{}
-	fs := cli.NewFlagSet("serve", "Run the OBIE resource APIs on the embedded store (default) or PostgreSQL.", env.stderr)
+	fs := cli.NewFlagSet("serve", "Run the bank: the OBIE resource APIs and the authorization server on the embedded store\n(default) or PostgreSQL.", env.stderr)
 	fs.String(&c.addr, "addr", "127.0.0.1:8080", "HTTP listen address")
 	c.store.flags(fs)
-	fs.String(&c.publicURL, "public-url", "", "external base URL used in response Links (default http://<bound address>)")
+	fs.String(&c.publicURL, "public-url", "", "external base URL of the plain listener, the OAuth issuer (default http://<bound address>)")
 	fs.Bool(&c.demo, "demo", true, "seed a deterministic demo bank into an empty store; false gives an empty bank")
 	fs.Int(&c.demoCustomers, "demo-customers", 50, "number of customers in the demo bank")
 	fs.Int64(&c.demoSeed, "demo-seed", int64(demo.DefaultSeed), "seed of the demo bank generator")
 	fs.Int(&c.pageSize, "page-size", httpapi.DefaultPageSize, "records per page of a collection (25-1000)")
 	fs.Int64(&c.maxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "request body size limit in bytes")
 	c.log.flags(fs)
+	c.security.flags(fs)
 	fs.Duration(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "time in-flight requests get to finish on SIGINT/SIGTERM")
 	if err := fs.Parse(args, env.getenv); err != nil {
 		return nil, err
@@ -93,7 +100,101 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 
-	srv := &http.Server{
+	tr, err := resolveTrust(&c.security, c.store.dataDir, c.demo)
+	if err != nil {
+		return err
+	}
+
+	plainLn, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	defer plainLn.Close()
+	mtlsLn, err := net.Listen("tcp", c.security.mtlsAddr)
+	if err != nil {
+		return err
+	}
+	defer mtlsLn.Close()
+	if c.publicURL == "" {
+		// The bound address, not --addr: with port 0 only the listener knows.
+		c.publicURL = "http://" + plainLn.Addr().String()
+	}
+	if c.security.mtlsPublicURL == "" {
+		c.security.mtlsPublicURL = "https://" + mtlsLn.Addr().String()
+	}
+
+	sealer, err := keystore.New(tr.secret)
+	if err != nil {
+		return err
+	}
+	keys, err := authz.NewKeyManager(authz.KeyConfig{Store: store, Sealer: sealer, Issue: tr.signingIssuer})
+	if err != nil {
+		return err
+	}
+	as := authz.NewServer(authz.Config{
+		Store:           store,
+		Keys:            keys,
+		Issuer:          c.publicURL,
+		MTLSBaseURL:     c.security.mtlsPublicURL,
+		DirectoryKeys:   tr.directoryKeys,
+		OrgID:           c.security.orgID,
+		Journey:         authz.Unavailable{},
+		Secret:          tr.secret,
+		RequirePKCE:     c.security.requirePKCE,
+		AccessTokenTTL:  c.security.accessTokenTTL,
+		RefreshTokenTTL: c.security.refreshTokenTTL,
+		Logger:          logger,
+	})
+	api := httpapi.NewServer(httpapi.Config{
+		Store:        store,
+		PublicURL:    c.security.mtlsPublicURL,
+		PageSize:     c.pageSize,
+		Logger:       logger,
+		MaxBodyBytes: c.maxBodyBytes,
+	})
+	// Deferred after the store's Close, so it runs first: the recorder
+	// flushes buffered API calls while the store is still open.
+	defer api.Close()
+
+	// The plain listener: discovery, JWKS, authorize, the customer's pages
+	// and operations; behind a TLS-terminating proxy also everything a TPP
+	// calls with its certificate, which the proxy forwards.
+	plainMux := http.NewServeMux()
+	as.Public(plainMux)
+	var plain http.Handler = plainMux
+	if c.security.proxyCertHeader != "" {
+		as.MTLS(plainMux)
+		plainMux.Handle("/", api.Handler())
+		proxy := &mtls.Proxy{Header: c.security.proxyCertHeader, Trusted: tr.proxies, Roots: tr.clientCAs, Logger: logger}
+		plain = proxy.Middleware(plainMux)
+	} else {
+		plainMux.Handle("/", onlyPublicPaths(api.Handler()))
+	}
+	mtlsMux := http.NewServeMux()
+	as.MTLS(mtlsMux)
+	mtlsMux.Handle("/", api.Handler())
+
+	plainSrv := newHTTPServer(plain, logger)
+	mtlsSrv := newHTTPServer(mtlsMux, logger)
+	mtlsSrv.TLSConfig = pki.ServerTLSConfig(tr.serverCert, tr.clientCAs, false)
+
+	logger.Info("obank serving", "addr", plainLn.Addr().String(), "mtls_addr", mtlsLn.Addr().String(),
+		"public_url", c.publicURL, "mtls_public_url", c.security.mtlsPublicURL,
+		"store", c.store.describe(), "version", versionString())
+	if env.ready != nil {
+		env.ready(listenAddrs{plain: plainLn.Addr().String(), mtls: mtlsLn.Addr().String()})
+	}
+	return serveUntilDone(ctx, logger, c.shutdownTimeout,
+		serving{plainSrv, plainLn, false}, serving{mtlsSrv, mtlsLn, true})
+}
+
+// listenAddrs are the bound addresses, reported to tests.
+type listenAddrs struct{ plain, mtls string }
+
+// newHTTPServer returns a server with the timeouts every listener needs.
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler: h,
 		// Timeouts bound what one slow or malicious client can hold: headers
 		// must arrive quickly, whole requests and responses within a minute.
 		ReadHeaderTimeout: 10 * time.Second,
@@ -103,51 +204,58 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return err
-	}
-	if c.publicURL == "" {
-		// The bound address, not --addr: with port 0 only the listener knows.
-		c.publicURL = "http://" + ln.Addr().String()
-	}
-	api := httpapi.NewServer(httpapi.Config{
-		Store:        store,
-		PublicURL:    c.publicURL,
-		PageSize:     c.pageSize,
-		Logger:       logger,
-		MaxBodyBytes: c.maxBodyBytes,
-	})
-	// Deferred after the store's Close, so it runs first: the recorder
-	// flushes buffered API calls while the store is still open.
-	defer api.Close()
-	srv.Handler = api.Handler()
-	logger.Info("obank serving", "addr", ln.Addr().String(), "public_url", c.publicURL,
-		"store", c.store.describe(), "version", versionString())
-	if env.ready != nil {
-		env.ready(ln.Addr().String())
-	}
-	return serveUntilDone(ctx, logger, srv, ln, c.shutdownTimeout)
 }
 
-// serveUntilDone serves on ln until ctx ends, then shuts down gracefully:
-// the listener closes at once and in-flight requests get timeout to finish.
-func serveUntilDone(ctx context.Context, logger *slog.Logger, srv *http.Server, ln net.Listener, timeout time.Duration) error {
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+// serving is one server on its listener.
+type serving struct {
+	srv *http.Server
+	ln  net.Listener
+	tls bool
+}
+
+// serveUntilDone serves every listener until ctx ends or one fails, then
+// shuts all down gracefully: listeners close at once and in-flight requests
+// get timeout to finish.
+func serveUntilDone(ctx context.Context, logger *slog.Logger, timeout time.Duration, servers ...serving) error {
+	errc := make(chan error, len(servers))
+	for _, s := range servers {
+		go func() {
+			if s.tls {
+				errc <- s.srv.ServeTLS(s.ln, "", "")
+			} else {
+				errc <- s.srv.Serve(s.ln)
+			}
+		}()
+	}
+	var first error
 	select {
-	case err := <-errc:
-		return err
+	case first = <-errc:
+		logger.Error("listener failed", "err", first)
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down", "timeout", timeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	var wg sync.WaitGroup
+	shutdownErrs := make([]error, len(servers))
+	for i, s := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			shutdownErrs[i] = s.srv.Shutdown(sctx)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(shutdownErrs...); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if first != nil {
+		return first
+	}
+	for range servers {
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	logger.Info("stopped")
 	return nil

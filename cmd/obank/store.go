@@ -9,14 +9,14 @@ import (
 	"strings"
 
 	"github.com/obank/obank/internal/cli"
-	"github.com/obank/obank/ob"
+	"github.com/obank/obank/internal/sqlstore"
 	"github.com/obank/obank/postgres"
 	"github.com/obank/obank/sqlite"
 )
 
 // openStore opens the configured store and applies pending migrations
 // (checkOnly: refuse a schema that is not exactly current instead).
-func openStore(ctx context.Context, c storeConfig, checkOnly bool) (ob.Store, error) {
+func openStore(ctx context.Context, c storeConfig, checkOnly bool) (*sqlstore.Store, error) {
 	switch {
 	case c.dsn == "":
 		return sqlite.OpenDir(ctx, c.dataDir, sqlite.Options{SkipMigrate: checkOnly})
