@@ -20,6 +20,7 @@ import (
 	"github.com/obank/obank/demo"
 	"github.com/obank/obank/ob"
 	"github.com/obank/obank/obtest"
+	"github.com/obank/obank/postgres/pgtest"
 	"github.com/obank/obank/sqlite"
 )
 
@@ -505,5 +506,92 @@ func TestServeRegisterAndToken(t *testing.T) {
 	// Without a certificate the token endpoint refuses the client.
 	if status, _ := post(noCert, disc.Aliases.Token, "application/x-www-form-urlencoded", form); status != 401 && status != 400 {
 		t.Errorf("POST /token without a certificate = %d, want 401", status)
+	}
+}
+
+// TestTwoInstancesOnePostgres: two `obank serve` instances on one
+// PostgreSQL, sharing the secret and the sandbox, serve one TPP
+// interchangeably: registered at one, its token minted at the other, and
+// that token introspected and revoked across them.
+func TestTwoInstancesOnePostgres(t *testing.T) {
+	dsn := pgtest.SchemaDSN(t) // skips without OBANK_TEST_POSTGRES_DSN
+	dir := t.TempDir()
+	args := []string{"--dsn", dsn, "--data-dir", dir, "--demo-customers", "2"}
+	a := startServe(t, nil, args...)
+	// The second starts after the first seeded the bank and made the
+	// sandbox; both then work on the same database and files.
+	b := startServe(t, nil, args...)
+
+	tppDir := filepath.Join(t.TempDir(), "acme")
+	var out bytes.Buffer
+	env := &environment{stdout: &out, stderr: &out, getenv: func(string) string { return "" }}
+	if err := run(context.Background(), env, []string{"tpp", "create", "--data-dir", dir, "--name", "ACME",
+		"--redirect-uri", "https://acme.example/cb", "--out", tppDir}); err != nil {
+		t.Fatal(err)
+	}
+	tpp := sandboxClient(t, dir, tppDir)
+	post := func(url, contentType, body string) (int, []byte) {
+		t.Helper()
+		resp, err := tpp.Post(url, contentType, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	// Register at A (the request's aud is A's issuer)...
+	out.Reset()
+	if err := run(context.Background(), env, []string{"tpp", "request", "--tpp", tppDir, "--aud", a.url}); err != nil {
+		t.Fatal(err)
+	}
+	status, body := post(a.mtlsURL+"/register", "application/jose", strings.TrimSpace(out.String()))
+	if status != 201 {
+		t.Fatalf("register at A = %d: %s", status, body)
+	}
+	var reg struct {
+		ClientID string `json:"client_id"`
+	}
+	json.Unmarshal(body, &reg)
+	// ...get a token at B...
+	status, body = post(b.mtlsURL+"/token", "application/x-www-form-urlencoded",
+		"grant_type=client_credentials&scope=accounts&client_id="+reg.ClientID)
+	if status != 200 {
+		t.Fatalf("token at B = %d: %s", status, body)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.Unmarshal(body, &tok)
+	// ...introspect it at A, revoke it at A, and see it inactive at B.
+	introspect := func(base string) bool {
+		t.Helper()
+		status, body := post(base+"/introspect", "application/x-www-form-urlencoded",
+			"token="+tok.AccessToken+"&client_id="+reg.ClientID)
+		if status != 200 {
+			t.Fatalf("introspect at %s = %d: %s", base, status, body)
+		}
+		var r struct {
+			Active bool `json:"active"`
+		}
+		json.Unmarshal(body, &r)
+		return r.Active
+	}
+	if !introspect(a.mtlsURL) {
+		t.Error("token minted at B is not active at A")
+	}
+	if status, body := post(a.mtlsURL+"/revoke", "application/x-www-form-urlencoded",
+		"token="+tok.AccessToken+"&client_id="+reg.ClientID); status != 200 {
+		t.Fatalf("revoke at A = %d: %s", status, body)
+	}
+	if introspect(b.mtlsURL) {
+		t.Error("token revoked at A is still active at B")
+	}
+	// Both publish the same signing keys (generated once, shared through
+	// the database).
+	_, jwksA := get(t, a.url+"/jwks", "")
+	_, jwksB := get(t, b.url+"/jwks", "")
+	if !bytes.Equal(jwksA, jwksB) {
+		t.Errorf("the instances publish different key sets:\nA %s\nB %s", jwksA, jwksB)
 	}
 }
