@@ -595,3 +595,36 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 		t.Errorf("the instances publish different key sets:\nA %s\nB %s", jwksA, jwksB)
 	}
 }
+
+// TestKeysRotate: after a rotation the new key signs and the old one stays
+// published at /jwks.
+func TestKeysRotate(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	env := &environment{stdout: &out, stderr: &out, getenv: func(string) string { return "" }}
+	if err := run(context.Background(), env, []string{"keys", "rotate", "--data-dir", dir}); err != nil {
+		t.Fatalf("keys rotate: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "signing key rotated") {
+		t.Fatalf("output: %s", out.String())
+	}
+	srv := startServe(t, nil, "--data-dir", dir, "--demo-customers", "2")
+	_, body := get(t, srv.url+"/jwks", "")
+	var set struct {
+		Keys []struct {
+			KID string   `json:"kid"`
+			X5C []string `json:"x5c"`
+		} `json:"keys"`
+	}
+	if err := json.Unmarshal(body, &set); err != nil {
+		t.Fatal(err)
+	}
+	if len(set.Keys) != 2 || set.Keys[0].KID == set.Keys[1].KID {
+		t.Fatalf("/jwks after one rotation = %s, want the new and the old key", body)
+	}
+	for _, k := range set.Keys {
+		if len(k.X5C) == 0 {
+			t.Errorf("key %s has no x5c", k.KID)
+		}
+	}
+}

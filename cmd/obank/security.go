@@ -140,25 +140,8 @@ func resolveTrust(c *securityConfig, dataDir string, demo bool) (*trust, error) 
 		t.directoryKeys = sb.PublicJWKS()
 	}
 	// Who certifies the server's signing keys.
-	if err := need(c.signingCACert, "--signing-ca-cert"); err != nil {
+	if t.signingIssuer, err = signingIssuer(c, sb); err != nil {
 		return nil, err
-	}
-	if c.signingCACert != "" {
-		certs, err := pki.ReadCertificatesFile(c.signingCACert)
-		if err != nil || len(certs) == 0 {
-			return nil, fmt.Errorf("--signing-ca-cert: %v", err)
-		}
-		key, err := pki.ReadPrivateKeyFile(c.signingCAKey)
-		if err != nil {
-			return nil, fmt.Errorf("--signing-ca-key: %w", err)
-		}
-		ca, err := pki.LoadCA(certs[0], key)
-		if err != nil {
-			return nil, err
-		}
-		t.signingIssuer = authz.SandboxIssuer(ca, "obank signing key")
-	} else {
-		t.signingIssuer = authz.SandboxIssuer(sb.CA(), "obank sandbox bank signing key")
 	}
 	// Proxies.
 	if c.proxyCertHeader != "" {
@@ -234,4 +217,28 @@ func onlyPublicPaths(h http.Handler) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// signingIssuer returns who certifies the server's generated signing keys
+// (their x5c): the configured CA, or the sandbox CA in demo mode.
+func signingIssuer(c *securityConfig, sb *sandbox.Directory) (func(crypto.PublicKey) ([]*x509.Certificate, error), error) {
+	if c.signingCACert == "" {
+		if sb == nil {
+			return nil, errors.New("--signing-ca-cert is required without --demo (the sandbox provides it in demo mode)")
+		}
+		return authz.SandboxIssuer(sb.CA(), "obank sandbox bank signing key"), nil
+	}
+	certs, err := pki.ReadCertificatesFile(c.signingCACert)
+	if err != nil || len(certs) == 0 {
+		return nil, fmt.Errorf("--signing-ca-cert: %v", err)
+	}
+	key, err := pki.ReadPrivateKeyFile(c.signingCAKey)
+	if err != nil {
+		return nil, fmt.Errorf("--signing-ca-key: %w", err)
+	}
+	ca, err := pki.LoadCA(certs[0], key)
+	if err != nil {
+		return nil, err
+	}
+	return authz.SandboxIssuer(ca, "obank signing key"), nil
 }
