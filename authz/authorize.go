@@ -108,7 +108,7 @@ func (s *Server) authorizeRequest(w http.ResponseWriter, r *http.Request) (oauth
 	if err != nil {
 		return req, err
 	}
-	if err := s.checkIntent(ctx, client, req.IntentID); err != nil {
+	if err := s.checkIntent(ctx, client, req); err != nil {
 		return req, err
 	}
 	return req, s.beginSession(w, r, req)
@@ -222,24 +222,65 @@ func (s *Server) pushedAuthRequest(ctx context.Context, client oauth.Client, q u
 }
 
 // checkIntent checks that the openbanking_intent_id names a consent of this
-// client that is still usable: the tokens of this authorization will be
-// bound to it.
-func (s *Server) checkIntent(ctx context.Context, client oauth.Client, intentID string) error {
-	g, err := s.store.AccessGrant(ctx, intentID)
+// client that the customer may authorise now: it exists, is not deleted,
+// belongs to the client, has not expired, is of the kind the requested
+// scope is for (accounts → account-access, payments → domestic payment,
+// fundsconfirmations → funds confirmation), and is AwaitingAuthorisation —
+// or Authorised with an active grant, which is re-authentication (OBIE
+// allows it while the consent is authorised and unexpired). The journey
+// authorises an awaiting consent; on re-authentication it must leave the
+// consent as it is, and the token endpoint only issues tokens when the
+// customer is the one who authorised it.
+//
+// Every refusal is invalid_request; another client's consent reads as
+// unknown, so consent ids cannot be probed.
+func (s *Server) checkIntent(ctx context.Context, client oauth.Client, req oauth.AuthRequest) error {
+	unknown := oauth.ErrInvalidRequest.WithDescription("unknown openbanking_intent_id")
+	c, err := s.store.Consent(ctx, req.IntentID)
 	if ob.IsNotFound(err) {
-		return oauth.ErrInvalidRequest.WithDescription("unknown openbanking_intent_id")
+		return unknown
 	} else if err != nil {
-		return oauth.ErrServerError.WithCause(fmt.Errorf("read access grant: %w", err))
+		return oauth.ErrServerError.WithCause(fmt.Errorf("read consent: %w", err))
 	}
-	if g.TPPID != client.ID {
-		// Same answer as unknown: another TPP's consent ids are not
-		// for this one to probe.
-		return oauth.ErrInvalidRequest.WithDescription("unknown openbanking_intent_id")
+	if c.TPPID != client.ID {
+		return unknown
 	}
-	if !g.Active(s.now()) {
-		return oauth.ErrInvalidRequest.WithDescription("the consent of openbanking_intent_id is revoked or expired")
+	if c.DeletedAt != nil {
+		return oauth.ErrInvalidRequest.WithDescription("the consent of openbanking_intent_id was deleted")
 	}
-	return nil
+	now := s.now()
+	if c.ExpirationDateTime != nil && !now.Before(*c.ExpirationDateTime) {
+		return oauth.ErrInvalidRequest.WithDescription("the consent of openbanking_intent_id has expired")
+	}
+	if scope := consentScope(c.Kind); scope == "" || !slices.Contains(req.Scopes, scope) {
+		return oauth.ErrInvalidRequest.WithDescription("the consent of openbanking_intent_id is not for the requested scope")
+	}
+	switch c.Status {
+	case ob.ConsentAwaitingAuthorisation:
+		return nil
+	case ob.ConsentAuthorised:
+		g, err := s.store.AccessGrant(ctx, c.ID)
+		if err != nil && !ob.IsNotFound(err) {
+			return oauth.ErrServerError.WithCause(fmt.Errorf("read access grant: %w", err))
+		}
+		if err == nil && g.Active(now) {
+			return nil
+		}
+	}
+	return oauth.ErrInvalidRequest.WithDescription("the consent of openbanking_intent_id cannot be authorised: it is %s", c.Status.WireStatus())
+}
+
+// consentScope is the OAuth scope that authorises consents of kind k.
+func consentScope(k ob.ConsentKind) string {
+	switch k {
+	case ob.KindAccountAccess:
+		return oauth.ScopeAccounts
+	case ob.KindDomesticPayment:
+		return oauth.ScopePayments
+	case ob.KindFundsConfirmation:
+		return oauth.ScopeFundsConfirmations
+	}
+	return ""
 }
 
 // beginSession stores the validated request as an authorization session

@@ -521,17 +521,25 @@ type testCode struct {
 	Code oauth.Code
 }
 
-// grantFor creates an active access grant (consent) owned by tpp for
-// customer "cust-1" and returns its id.
+// grantFor creates an account-access consent owned by tpp, authorised by
+// customer "cust-1" for account acc-1 (so its access grant exists), and
+// returns its id. Authorising it again at the authorize endpoint is
+// re-authentication.
 func (h *harness) grantFor(tpp *testTPP) string {
 	h.t.Helper()
 	id := "aac-" + uuid.NewString()
-	err := h.Store.CreateAccessGrant(context.Background(), ob.AccessGrant{
-		ID: id, TPPID: tpp.Client.ID, CustomerID: "cust-1",
-		Permissions: ob.Permissions{}, AccountIDs: []string{"acc-1"}, CreatedAt: h.Clock.Now(),
+	now := h.Clock.Now()
+	c := ob.Consent{ID: id, Kind: ob.KindAccountAccess, TPPID: tpp.Client.ID, Status: ob.ConsentAwaitingAuthorisation,
+		CreationDateTime: now, StatusUpdateDateTime: now, Permissions: ob.Permissions{ob.ReadAccountsBasic}}
+	ctx := context.Background()
+	if err := h.Store.CreateConsent(ctx, c); err != nil {
+		h.t.Fatalf("CreateConsent: %v", err)
+	}
+	_, err := h.Store.UpdateConsent(ctx, id, now, func(c *ob.Consent) error {
+		return c.Authorise("cust-1", []string{"acc-1"}, now)
 	})
 	if err != nil {
-		h.t.Fatalf("CreateAccessGrant: %v", err)
+		h.t.Fatalf("authorise consent: %v", err)
 	}
 	return id
 }

@@ -61,7 +61,7 @@ func (s *Server) par(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.checkIntent(ctx, client, req.IntentID); err != nil {
+	if err := s.checkIntent(ctx, client, req); err != nil {
 		return err
 	}
 	now := s.now()

@@ -37,6 +37,9 @@ import (
 type Store interface {
 	oauth.Store
 	ob.GrantStore
+	// ConsentStore: the authorize and PAR endpoints check the consent
+	// named by openbanking_intent_id.
+	ob.ConsentStore
 }
 
 // Config configures the authorization server. Store, Keys, Issuer and

@@ -53,6 +53,9 @@ type Login struct {
 	Password   string
 	CustomerID string
 	Name       string
+	// TOTPSecret is the customer's second-factor secret (base32), for an
+	// authenticator app; the demo's TOTP page also shows the current code.
+	TOTPSecret string
 }
 
 // withDefaults fills the zero fields; now is consulted only when Anchor is

@@ -230,7 +230,9 @@ func (g *generator) hashPasswords(r *rand.Rand, passwords []string) error {
 		if errs[i] != nil {
 			return fmt.Errorf("demo: hashing the password of %s: %w", c.ID, errs[i])
 		}
-		g.logins = append(g.logins, Login{Username: c.Username, Password: passwords[i], CustomerID: c.ID, Name: c.Name})
+		cs[i].TOTPSecret = TOTPSecret(g.cfg.Seed, c.ID)
+		g.logins = append(g.logins, Login{Username: c.Username, Password: passwords[i], CustomerID: c.ID, Name: c.Name,
+			TOTPSecret: cs[i].TOTPSecret})
 	}
 	return nil
 }

@@ -170,7 +170,7 @@ func TestRouting(t *testing.T) {
 		}
 	})
 	t.Run("404 unknown route", func(t *testing.T) {
-		e.get(aisBase+"/account-access-consents/abc", tok).wantNoBody(t, http.StatusNotFound)
+		e.get(aisBase+"/accounts/abc/unknown-resource", tok).wantNoBody(t, http.StatusNotFound)
 		e.get("/nowhere", tok).wantNoBody(t, http.StatusNotFound)
 	})
 	t.Run("health", func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/obank/obank/ais"
+	"github.com/obank/obank/events"
 	"github.com/obank/obank/ob"
 )
 
@@ -47,6 +48,16 @@ type Config struct {
 	RecordBuffer   int
 	RecordBatch    int
 	RecordInterval time.Duration
+	// Consents serves the account-access-consents endpoints (default:
+	// Store, when it implements ob.ConsentStore; without one the
+	// endpoints answer 500).
+	Consents ob.ConsentStore
+	// ConsentEvents, when set, is told about consent changes the API makes
+	// (see consents.go); the events package implements it.
+	ConsentEvents ConsentEvents
+	// Events serves the events API (event subscriptions and polling,
+	// events.go); nil leaves it unrouted.
+	Events *events.Service
 }
 
 // Defaults.
@@ -67,6 +78,8 @@ type Server struct {
 	mux       *http.ServeMux
 	handler   http.Handler
 	rec       *recorder
+	consents  consentDeps
+	events    *events.Service
 }
 
 // NewServer builds a server and starts its call recorder; Close stops it.
@@ -93,6 +106,8 @@ func NewServer(cfg Config) *Server {
 		s.maxBody = DefaultMaxBodyBytes
 	}
 	s.ais = &ais.Service{Store: cfg.Store, Now: s.now}
+	s.consents = newConsentDeps(cfg)
+	s.events = cfg.Events
 	s.rec = newRecorder(cfg.Store, s.log, cfg.RecordBuffer, cfg.RecordBatch, cfg.RecordInterval)
 	s.routes()
 	s.handler = s.front(s.mux)

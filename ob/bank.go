@@ -12,6 +12,7 @@ type Customer struct {
 	ID             string // stable, also the OBIE PartyId
 	Username       string // login name on the bank's pages
 	PasswordHash   string // slow hash (bcrypt/argon2id); empty = cannot log in
+	TOTPSecret     string // RFC 6238 second factor, base32; empty = none enrolled (no SCA possible)
 	PartyNumber    string
 	PartyType      string // Sole | Joint | Delegate
 	Name           string

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/obank/obank/events"
 	"github.com/obank/obank/internal/sqlstore"
 	"github.com/obank/obank/ob"
 	"github.com/obank/obank/obtest"
@@ -119,4 +120,16 @@ func BenchmarkImport(b *testing.B) {
 
 func BenchmarkTransactionsPage(b *testing.B) {
 	obtest.BenchmarkTransactionsPage(b, openStore)
+}
+
+func TestConsentStore(t *testing.T) {
+	obtest.RunConsentStoreTests(t, func(t *testing.T) obtest.ConsentStore { return pgtest.OpenTestStore(t) })
+}
+
+func TestWebStore(t *testing.T) {
+	obtest.RunWebStoreTests(t, func(t *testing.T) obtest.WebStore { return pgtest.OpenTestStore(t) })
+}
+
+func TestEventStore(t *testing.T) {
+	obtest.RunEventStoreTests(t, func(t *testing.T) events.Store { return pgtest.OpenTestStore(t) })
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/obank/obank/events"
 	"github.com/obank/obank/internal/sqlstore"
 	"github.com/obank/obank/ob"
 	"github.com/obank/obank/obtest"
@@ -123,4 +124,30 @@ func BenchmarkImport(b *testing.B) {
 
 func BenchmarkTransactionsPage(b *testing.B) {
 	obtest.BenchmarkTransactionsPage(b, openTemp)
+}
+
+func TestConsentStore(t *testing.T) {
+	obtest.RunConsentStoreTests(t, func(t *testing.T) obtest.ConsentStore {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "obank.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatalf("sqlite.Open: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+		return s
+	})
+}
+
+func TestWebStore(t *testing.T) {
+	obtest.RunWebStoreTests(t, func(t *testing.T) obtest.WebStore {
+		s := openTemp(t)
+		return s.(obtest.WebStore)
+	})
+}
+
+func TestEventStore(t *testing.T) {
+	obtest.RunEventStoreTests(t, func(t *testing.T) events.Store { return openTemp(t).(events.Store) })
 }

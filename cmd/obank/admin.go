@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/obank/obank/internal/cli"
+	"github.com/obank/obank/janitor"
 	"github.com/obank/obank/ob"
 )
 
@@ -148,5 +149,28 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	fmt.Fprintln(env.stdout, token)
+	return nil
+}
+
+// runJanitor sweeps expired consents once: awaiting ones become Rejected,
+// authorised ones Expired with their tokens revoked. serve does the same
+// every --janitor-interval; this is for cron-style deployments.
+func runJanitor(ctx context.Context, env *environment, args []string) error {
+	var c storeConfig
+	fs := cli.NewFlagSet("janitor", "Expire consents past their ExpirationDateTime once, then exit.", env.stderr)
+	c.flags(fs)
+	if err := fs.Parse(args, env.getenv); err != nil {
+		return err
+	}
+	store, err := openStore(ctx, c, true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	changed, err := janitor.Once(ctx, store, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "%d consents expired\n", len(changed))
 	return nil
 }

@@ -628,3 +628,40 @@ func TestKeysRotate(t *testing.T) {
 		}
 	}
 }
+
+// TestJanitorCommand: one sweep expires a consent past its expiry and
+// revokes the access its grant gave.
+func TestJanitorCommand(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	store, err := sqlite.OpenDir(ctx, dir, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obtest.MustImport(t, store, obtest.Fixture())
+	now := time.Now().UTC()
+	past := now.Add(-time.Minute)
+	c := ob.Consent{ID: "aac-1", Kind: ob.KindAccountAccess, TPPID: "tpp-1", Status: ob.ConsentAwaitingAuthorisation,
+		CreationDateTime: now.Add(-time.Hour), StatusUpdateDateTime: now.Add(-time.Hour),
+		Permissions: ob.Permissions{ob.ReadAccountsBasic}, ExpirationDateTime: &past}
+	if err := store.CreateConsent(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	var out bytes.Buffer
+	env := &environment{stdout: &out, stderr: &out, getenv: func(string) string { return "" }}
+	if err := run(ctx, env, []string{"janitor", "--data-dir", dir}); err != nil {
+		t.Fatalf("janitor: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "1 consents expired") {
+		t.Errorf("janitor output = %q", out.String())
+	}
+	store, err = sqlite.OpenDir(ctx, dir, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if got, err := store.Consent(ctx, "aac-1"); err != nil || got.Status != ob.ConsentRejected {
+		t.Errorf("consent after janitor: %v, %v; want Rejected", got.Status, err)
+	}
+}

@@ -13,27 +13,34 @@ import (
 
 	"github.com/obank/obank/authz"
 	"github.com/obank/obank/demo"
+	"github.com/obank/obank/events"
 	"github.com/obank/obank/httpapi"
 	"github.com/obank/obank/internal/cli"
 	"github.com/obank/obank/internal/keystore"
 	"github.com/obank/obank/internal/mtls"
 	"github.com/obank/obank/internal/pki"
+	"github.com/obank/obank/janitor"
 	"github.com/obank/obank/ob"
+	"github.com/obank/obank/web"
 )
 
 // serveConfig is everything `obank serve` is configured with.
 type serveConfig struct {
-	store           storeConfig
-	addr            string
-	publicURL       string
-	demo            bool
-	demoCustomers   int
-	demoSeed        int64
-	pageSize        int
-	maxBodyBytes    int64
-	log             logConfig
-	security        securityConfig
-	shutdownTimeout time.Duration
+	store         storeConfig
+	addr          string
+	publicURL     string
+	demo          bool
+	demoCustomers int
+	demoSeed      int64
+	pageSize      int
+	maxBodyBytes  int64
+	log           logConfig
+	security      securityConfig
+	// allowPrivateCallbacks lets event subscriptions name callback URLs on
+	// private or loopback addresses (tests and local demos only: SSRF).
+	allowPrivateCallbacks bool
+	janitorInterval       time.Duration
+	shutdownTimeout       time.Duration
 }
 
 // storeConfig selects the store: the embedded SQLite file in dataDir, or the
@@ -61,6 +68,8 @@ func parseServe(env *environment, args []string) (*serveConfig, error) {
 	fs.Int64(&c.maxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "request body size limit in bytes")
 	c.log.flags(fs)
 	c.security.flags(fs)
+	fs.Bool(&c.allowPrivateCallbacks, "allow-private-callbacks", false, "allow event callback URLs on private or loopback addresses (tests and local\ndemos only: it opens the server to SSRF)")
+	fs.Duration(&c.janitorInterval, "janitor-interval", janitor.DefaultInterval, "how often expired consents are swept (0 disables; `obank janitor` runs one sweep)")
 	fs.Duration(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "time in-flight requests get to finish on SIGINT/SIGTERM")
 	if err := fs.Parse(args, env.getenv); err != nil {
 		return nil, err
@@ -131,6 +140,19 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	policy := events.CallbackPolicy{AllowPrivate: c.allowPrivateCallbacks}
+	publisher := &events.Publisher{Store: store, Issuer: c.publicURL, BaseURL: c.security.mtlsPublicURL}
+	// The customer's journey: login, TOTP, consent, and the dashboard.
+	journey, err := web.NewJourney(web.Config{
+		Store:    store,
+		Events:   publisher,
+		DemoMode: c.demo,
+		Secure:   strings.HasPrefix(c.publicURL, "https://"),
+		Logger:   logger,
+	})
+	if err != nil {
+		return err
+	}
 	as := authz.NewServer(authz.Config{
 		Store:           store,
 		Keys:            keys,
@@ -138,7 +160,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		MTLSBaseURL:     c.security.mtlsPublicURL,
 		DirectoryKeys:   tr.directoryKeys,
 		OrgID:           c.security.orgID,
-		Journey:         authz.Unavailable{},
+		Journey:         journey,
 		Secret:          tr.secret,
 		RequirePKCE:     c.security.requirePKCE,
 		AccessTokenTTL:  c.security.accessTokenTTL,
@@ -146,11 +168,13 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		Logger:          logger,
 	})
 	api := httpapi.NewServer(httpapi.Config{
-		Store:        store,
-		PublicURL:    c.security.mtlsPublicURL,
-		PageSize:     c.pageSize,
-		Logger:       logger,
-		MaxBodyBytes: c.maxBodyBytes,
+		Store:         store,
+		PublicURL:     c.security.mtlsPublicURL,
+		PageSize:      c.pageSize,
+		Logger:        logger,
+		MaxBodyBytes:  c.maxBodyBytes,
+		Events:        &events.Service{Store: store, Signer: keys, Policy: policy},
+		ConsentEvents: publisher,
 	})
 	// Deferred after the store's Close, so it runs first: the recorder
 	// flushes buffered API calls while the store is still open.
@@ -159,8 +183,10 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	// The plain listener: discovery, JWKS, authorize, the customer's pages
 	// and operations; behind a TLS-terminating proxy also everything a TPP
 	// calls with its certificate, which the proxy forwards.
+	journey.SetFinisher(as)
 	plainMux := http.NewServeMux()
 	as.Public(plainMux)
+	journey.Routes(plainMux)
 	var plain http.Handler = plainMux
 	if c.security.proxyCertHeader != "" {
 		as.MTLS(plainMux)
@@ -181,6 +207,18 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	logger.Info("obank serving", "addr", plainLn.Addr().String(), "mtls_addr", mtlsLn.Addr().String(),
 		"public_url", c.publicURL, "mtls_public_url", c.security.mtlsPublicURL,
 		"store", c.store.describe(), "version", versionString())
+	// Background workers stop after the HTTP servers (nothing new arrives)
+	// and before the store closes (deferred above).
+	workers, stopWorkers := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { stopWorkers(); wg.Wait() }()
+	deliverer := &events.Deliverer{Store: store, Keys: keys, AllowPrivateCallbacks: policy.AllowPrivate,
+		FinancialID: c.security.orgID, Logger: logger}
+	wg.Go(func() { deliverer.Run(workers) })
+	if c.janitorInterval > 0 {
+		wg.Go(func() { janitor.Run(workers, store, c.janitorInterval, nil, logger) })
+	}
+
 	if env.ready != nil {
 		env.ready(listenAddrs{plain: plainLn.Addr().String(), mtls: mtlsLn.Addr().String()})
 	}

@@ -13,7 +13,7 @@ import (
 // which have their own file.
 
 const customerCols = `id, username, password_hash, party_number, party_type, name, full_legal_name,
-	legal_structure, email, phone, mobile, address, created_at`
+	legal_structure, email, phone, mobile, address, created_at, totp_secret`
 
 func scanCustomer(sc scanner) (ob.Customer, error) {
 	var (
@@ -22,7 +22,7 @@ func scanCustomer(sc scanner) (ob.Customer, error) {
 		created int64
 	)
 	err := sc.Scan(&c.ID, &c.Username, &c.PasswordHash, &c.PartyNumber, &c.PartyType, &c.Name,
-		&c.FullLegalName, &c.LegalStructure, &c.Email, &c.Phone, &c.Mobile, &address, &created)
+		&c.FullLegalName, &c.LegalStructure, &c.Email, &c.Phone, &c.Mobile, &address, &created, &c.TOTPSecret)
 	if err != nil {
 		return c, err
 	}

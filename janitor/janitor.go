@@ -1,0 +1,83 @@
+// Package janitor ends consents whose ExpirationDateTime has passed: an
+// authorised consent becomes Expired and its grant and tokens are revoked;
+// one never authorised becomes Rejected (ob.Consent.Expire). It runs in the
+// background of `obank serve` (Run) and once as `obank janitor` (Once).
+//
+// Several instances may run at once against one PostgreSQL database: the
+// store claims each batch with FOR UPDATE SKIP LOCKED, so instances take
+// disjoint consents and never expire one twice. Expiry does not depend on
+// the janitor for safety: tokens and grants already stop working at
+// ExpirationDateTime; the janitor makes the consent's status and the
+// revocation records say so.
+package janitor
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/obank/obank/ob"
+)
+
+// BatchSize is how many consents one store transaction expires: small
+// enough to keep row locks short, large enough to drain a backlog quickly.
+const BatchSize = 100
+
+// DefaultInterval is how often Run sweeps when given no interval.
+const DefaultInterval = time.Minute
+
+// Once expires every consent due at now, in batches, and returns the
+// consents it changed. It stops at the first error, returning what it had
+// changed so far.
+func Once(ctx context.Context, store ob.ConsentStore, now time.Time) ([]ob.Consent, error) {
+	var all []ob.Consent
+	for {
+		if err := ctx.Err(); err != nil {
+			return all, err
+		}
+		batch, err := store.ExpireConsents(ctx, now, BatchSize)
+		if err != nil {
+			return all, fmt.Errorf("janitor: expire consents: %w", err)
+		}
+		all = append(all, batch...)
+		// A short batch means nothing due is left (for this instance:
+		// rows another instance holds are skipped, and it expires them).
+		if len(batch) < BatchSize {
+			return all, nil
+		}
+	}
+}
+
+// Run sweeps at once and then every interval (DefaultInterval when zero or
+// less) until ctx is done, reading the time from now (time.Now when nil).
+// Errors are logged and retried at the next tick. It returns ctx.Err().
+func Run(ctx context.Context, store ob.ConsentStore, interval time.Duration, now func() time.Time, log *slog.Logger) error {
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		changed, err := Once(ctx, store, now())
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil:
+			log.ErrorContext(ctx, "consent expiry failed", "err", err, "expired", len(changed))
+		case len(changed) > 0:
+			log.InfoContext(ctx, "consents expired", "count", len(changed))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

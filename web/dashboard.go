@@ -1,0 +1,177 @@
+package web
+
+import (
+	"net/url"
+	"time"
+
+	"net/http"
+	"slices"
+
+	"github.com/obank/obank/ob"
+	"github.com/obank/obank/web/webstore"
+)
+
+// dashboardPage is the data of the consent dashboard.
+type dashboardPage struct {
+	page
+	Name     string
+	Consents []consentView
+	// Revoked names the app whose access was just revoked.
+	Revoked string
+}
+
+// consentView is one consent on the dashboard.
+type consentView struct {
+	ID          string
+	TPPName     string
+	TPPOrg      string
+	LogoURI     string
+	Permissions []permissionView
+	Accounts    []accountView
+	Granted     string
+	Expires     string
+	LastAccess  string
+	State       string
+	Active      bool
+}
+
+// dashboardSession returns the customer's fully authenticated session, or
+// sends the browser to log in (with a fresh dashboard session) and returns
+// ok=false.
+func (j *Journey) dashboardSession(w http.ResponseWriter, r *http.Request) (webstore.Session, bool, error) {
+	s, ok, err := j.session(r)
+	if err != nil {
+		return s, false, err
+	}
+	if ok && s.SCAAt != nil {
+		return s, true, nil
+	}
+	if ok {
+		// A half-done sign-in (perhaps for an app in another tab) is
+		// replaced: the dashboard needs its own.
+		if err := j.store.DeleteWebSession(r.Context(), s.ID); err != nil {
+			return s, false, err
+		}
+	}
+	if _, err := j.newSession(w, r, webstore.PurposeDashboard, ""); err != nil {
+		return s, false, err
+	}
+	http.Redirect(w, r, PathLogin, http.StatusSeeOther)
+	return s, false, nil
+}
+
+// dashboard lists every consent the customer authorised.
+func (j *Journey) dashboard(w http.ResponseWriter, r *http.Request) error {
+	s, ok, err := j.dashboardSession(w, r)
+	if err != nil || !ok {
+		return err
+	}
+	ctx := r.Context()
+	cust, err := j.store.Customer(ctx, s.CustomerID)
+	if err != nil {
+		return err
+	}
+	consents, err := j.store.ConsentsByCustomer(ctx, s.CustomerID)
+	if err != nil {
+		return err
+	}
+	accounts, err := j.store.AccountsByCustomer(ctx, s.CustomerID)
+	if err != nil {
+		return err
+	}
+	p := dashboardPage{page: page{Title: "Apps you share your accounts with", CSRF: s.CSRF}, Name: cust.Name}
+	now := j.now()
+	for _, c := range consents {
+		v := consentView{ID: c.ID, Permissions: describePermissions(c.Permissions), TPPName: "An app no longer registered"}
+		if cl, err := j.store.Client(ctx, c.TPPID); err == nil {
+			v.TPPName, v.TPPOrg = cl.Name, cl.OrgName
+			v.LogoURI = httpsURL(cl.LogoURI)
+		} else if !ob.IsNotFound(err) {
+			return err
+		}
+		for _, id := range c.AccountIDs {
+			i := slices.IndexFunc(accounts, func(a ob.Account) bool { return a.ID == id })
+			if i >= 0 {
+				v.Accounts = append(v.Accounts, describeAccount(accounts[i]))
+			} else {
+				v.Accounts = append(v.Accounts, accountView{ID: id, Name: "A closed account"})
+			}
+		}
+		if c.ExpirationDateTime != nil {
+			v.Expires = dateTime(*c.ExpirationDateTime)
+		}
+		if at, err := j.store.LastAPICall(ctx, c.ID); err != nil {
+			return err
+		} else if at != nil {
+			v.LastAccess = dateTime(*at)
+		}
+		g, err := j.store.AccessGrant(ctx, c.ID)
+		switch {
+		case ob.IsNotFound(err):
+			v.State = "No access"
+		case err != nil:
+			return err
+		default:
+			v.Granted = dateTime(g.CreatedAt)
+			v.State, v.Active = grantState(c, g, now)
+		}
+		if v.ID == r.URL.Query().Get("revoked") {
+			p.Revoked = v.TPPName
+		}
+		p.Consents = append(p.Consents, v)
+	}
+	j.render(w, http.StatusOK, "dashboard", p)
+	return nil
+}
+
+// grantState says whether a consent's access still works, and if not why.
+func grantState(c ob.Consent, g ob.AccessGrant, now time.Time) (string, bool) {
+	switch {
+	case g.RevokedAt != nil && c.Status == ob.ConsentAuthorised && c.DeletedAt == nil:
+		return "You revoked access on " + dateTime(*g.RevokedAt), false
+	case c.DeletedAt != nil:
+		return "Ended by the app on " + dateTime(*c.DeletedAt), false
+	case c.Status == ob.ConsentExpired || !g.Active(now):
+		return "Expired", false
+	case c.Status != ob.ConsentAuthorised:
+		return "Ended", false
+	}
+	return "Active", true
+}
+
+// revoke revokes a consent's access at once: the grant and every token
+// bound to it. The consent's status stays as it is, as OBIE prescribes for
+// a revocation at the bank; the TPP learns of it through the events hook.
+func (j *Journey) revoke(w http.ResponseWriter, r *http.Request) error {
+	s, err := j.postSession(r)
+	if err != nil {
+		return err
+	}
+	if s.SCAAt == nil {
+		return &pageError{http.StatusBadRequest, "Sign in first", "Sign in with your password and security code first."}
+	}
+	ctx := r.Context()
+	notFound := &pageError{http.StatusNotFound, "Consent not found", "You have no consent with that reference."}
+	c, err := j.store.Consent(ctx, r.PathValue("ConsentId"))
+	if ob.IsNotFound(err) || (err == nil && c.CustomerID != s.CustomerID) {
+		// Another customer's consent reads as unknown.
+		return notFound
+	} else if err != nil {
+		return err
+	}
+	now := j.now()
+	if err := j.store.RevokeGrant(ctx, c.ID, now); ob.IsNotFound(err) {
+		return notFound
+	} else if err != nil {
+		return err
+	}
+	j.audit(r, webstore.AuditConsentRevoked, s.CustomerID, c, "revoked by the customer on the dashboard")
+	j.log.InfoContext(ctx, "customer revoked consent", "consent", c.ID, "client", c.TPPID, sessionAttrs(s))
+	if j.cfg.Events != nil {
+		if err := j.cfg.Events.ConsentAuthorizationRevoked(ctx, c); err != nil {
+			j.log.ErrorContext(ctx, "notify consent revocation", "consent", c.ID, "err", err)
+		}
+	}
+	http.Redirect(w, r, PathDashboard+"?revoked="+url.QueryEscape(c.ID), http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,279 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/obank/obank/internal/totp"
+	"github.com/obank/obank/ob"
+	"github.com/obank/obank/web/webstore"
+)
+
+// loginPage is the data of the login page.
+type loginPage struct {
+	page
+	Username  string
+	Dashboard bool
+}
+
+// totpPage is the data of the second-factor page.
+type totpPage struct {
+	page
+	Name string
+	// DemoCode is the current code, shown in demo mode only.
+	DemoCode string
+}
+
+// Messages of the login pages. The password one does not say which of the
+// two was wrong, or whether the username exists.
+const (
+	msgBadLogin  = "The username or password is not right. Check them and try again."
+	msgBadCode   = "That code is not right, or was used already. Wait for a new code and try again."
+	msgLocked    = "Too many attempts failed, so signing in is locked for a while. Try again later."
+	msgNoFactor  = "Your account has no second factor set up, so you cannot approve access online. Please contact the bank."
+	maxUsername  = 100
+	maxPassword  = 200
+	totpCodeSize = totp.Digits
+)
+
+// loginPage shows the login form. Without a session (someone opening
+// /login directly) it starts one for the dashboard.
+func (j *Journey) loginPage(w http.ResponseWriter, r *http.Request) error {
+	s, ok, err := j.session(r)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if s, err = j.newSession(w, r, webstore.PurposeDashboard, ""); err != nil {
+			return err
+		}
+	}
+	if s.SCAAt != nil {
+		http.Redirect(w, r, nextAfterSCA(s), http.StatusSeeOther)
+		return nil
+	}
+	j.renderLogin(w, http.StatusOK, s, "", "")
+	return nil
+}
+
+func (j *Journey) renderLogin(w http.ResponseWriter, status int, s webstore.Session, username, msg string) {
+	j.render(w, status, "login", loginPage{
+		page:     page{Title: "Sign in", CSRF: s.CSRF, Error: msg},
+		Username: username, Dashboard: s.Purpose == webstore.PurposeDashboard,
+	})
+}
+
+// login checks the username and password. Failures, for known and unknown
+// usernames alike, count towards the lock; an unknown username is compared
+// against a dummy hash so it takes as long as a wrong password.
+func (j *Journey) login(w http.ResponseWriter, r *http.Request) error {
+	s, err := j.postSession(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	username := trimField(r.PostForm.Get("username"), maxUsername)
+	password := r.PostForm.Get("password")
+	if username == "" || password == "" || len(password) > maxPassword {
+		j.renderLogin(w, http.StatusBadRequest, s, username, "Enter your username and password.")
+		return nil
+	}
+	now := j.now()
+	thr, err := j.store.LoginThrottle(ctx, username)
+	if err != nil {
+		return err
+	}
+	if thr.Locked(now) {
+		j.renderLogin(w, http.StatusTooManyRequests, s, username, msgLocked)
+		return nil
+	}
+	c, err := j.store.CustomerByUsername(ctx, username)
+	known := err == nil && c.PasswordHash != ""
+	if err != nil && !ob.IsNotFound(err) {
+		return err
+	}
+	hash := j.dummyHash
+	if known {
+		hash = []byte(c.PasswordHash)
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !known {
+		locked, err := j.loginFailed(ctx, username, c.ID)
+		if err != nil {
+			return err
+		}
+		if locked {
+			j.renderLogin(w, http.StatusTooManyRequests, s, username, msgLocked)
+			return nil
+		}
+		j.renderLogin(w, http.StatusUnauthorized, s, username, msgBadLogin)
+		return nil
+	}
+	if err := j.store.ClearLoginFailures(ctx, username); err != nil {
+		return err
+	}
+	s.CustomerID, s.PasswordAt = c.ID, &now
+	if s, err = j.rotate(w, r, s); err != nil {
+		return err
+	}
+	j.log.InfoContext(ctx, "password accepted", sessionAttrs(s))
+	http.Redirect(w, r, PathTOTP, http.StatusSeeOther)
+	return nil
+}
+
+// loginFailed counts a failed password or code and reports whether it
+// locked the username (which is audited).
+func (j *Journey) loginFailed(ctx context.Context, username, customerID string) (bool, error) {
+	now := j.now()
+	thr, err := j.store.RecordLoginFailure(ctx, username, now, j.cfg.MaxLoginFailures, j.cfg.LockDuration)
+	if err != nil {
+		return false, err
+	}
+	if !thr.Locked(now) {
+		return false, nil
+	}
+	j.log.WarnContext(ctx, "login locked", "customer", customerID, "until", thr.LockedUntil)
+	err = j.store.RecordAudit(ctx, webstore.AuditEvent{
+		ID: randomToken(), At: now, Kind: webstore.AuditLoginLocked, CustomerID: customerID,
+		Detail: fmt.Sprintf("%d failed attempts; locked until %s", j.cfg.MaxLoginFailures, thr.LockedUntil.Format(time.RFC3339)),
+	})
+	return true, err
+}
+
+// passwordSession returns the live session of a customer who gave the right
+// password, or the error page.
+func (j *Journey) passwordSession(w http.ResponseWriter, r *http.Request, post bool) (webstore.Session, ob.Customer, error) {
+	var (
+		s   webstore.Session
+		err error
+	)
+	if post {
+		s, err = j.postSession(r)
+	} else {
+		var ok bool
+		s, ok, err = j.session(r)
+		if err == nil && !ok {
+			err = errSessionEnded
+		}
+	}
+	if err != nil {
+		return s, ob.Customer{}, err
+	}
+	if s.CustomerID == "" {
+		return s, ob.Customer{}, &pageError{http.StatusBadRequest, "Sign in first", "Sign in with your username and password first."}
+	}
+	c, err := j.store.Customer(r.Context(), s.CustomerID)
+	if err != nil {
+		return s, c, err
+	}
+	return s, c, nil
+}
+
+// totpPage shows the second-factor form.
+func (j *Journey) totpPage(w http.ResponseWriter, r *http.Request) error {
+	s, c, err := j.passwordSession(w, r, false)
+	if err != nil {
+		return err
+	}
+	if s.SCAAt != nil {
+		http.Redirect(w, r, nextAfterSCA(s), http.StatusSeeOther)
+		return nil
+	}
+	return j.renderTOTP(w, http.StatusOK, s, c, "")
+}
+
+func (j *Journey) renderTOTP(w http.ResponseWriter, status int, s webstore.Session, c ob.Customer, msg string) error {
+	if c.TOTPSecret == "" {
+		return &pageError{http.StatusForbidden, "No second factor", msgNoFactor}
+	}
+	p := totpPage{page: page{Title: "Enter your security code", CSRF: s.CSRF, Error: msg}, Name: c.Name}
+	if j.cfg.DemoMode {
+		key, err := totp.DecodeSecret(c.TOTPSecret)
+		if err != nil {
+			return fmt.Errorf("customer %s: %w", c.ID, err)
+		}
+		p.DemoCode = totp.At(key, j.now())
+	}
+	j.render(w, status, "totp", p)
+	return nil
+}
+
+// totp checks the code. A code is accepted once per customer and time step
+// (the store records the last step used); wrong codes count towards the
+// same lock as wrong passwords, so the million codes cannot be tried.
+func (j *Journey) totp(w http.ResponseWriter, r *http.Request) error {
+	s, c, err := j.passwordSession(w, r, true)
+	if err != nil {
+		return err
+	}
+	if s.SCAAt != nil {
+		http.Redirect(w, r, nextAfterSCA(s), http.StatusSeeOther)
+		return nil
+	}
+	if c.TOTPSecret == "" {
+		return &pageError{http.StatusForbidden, "No second factor", msgNoFactor}
+	}
+	ctx := r.Context()
+	now := j.now()
+	thr, err := j.store.LoginThrottle(ctx, c.Username)
+	if err != nil {
+		return err
+	}
+	if thr.Locked(now) {
+		if err := j.endSession(w, r, s); err != nil {
+			return err
+		}
+		return &pageError{http.StatusTooManyRequests, "Signing in is locked", msgLocked}
+	}
+	key, err := totp.DecodeSecret(c.TOTPSecret)
+	if err != nil {
+		return fmt.Errorf("customer %s: %w", c.ID, err)
+	}
+	code := trimField(r.PostForm.Get("code"), totpCodeSize+1)
+	step, ok := totp.Validate(key, code, now)
+	if ok {
+		if ok, err = j.store.UseTOTPStep(ctx, c.ID, step); err != nil {
+			return err
+		}
+	}
+	if !ok {
+		locked, err := j.loginFailed(ctx, c.Username, c.ID)
+		if err != nil {
+			return err
+		}
+		if locked {
+			if err := j.endSession(w, r, s); err != nil {
+				return err
+			}
+			return &pageError{http.StatusTooManyRequests, "Signing in is locked", msgLocked}
+		}
+		return j.renderTOTP(w, http.StatusUnauthorized, s, c, msgBadCode)
+	}
+	if err := j.store.ClearLoginFailures(ctx, c.Username); err != nil {
+		return err
+	}
+	s.SCAAt = &now
+	if err := j.store.UpdateWebSession(ctx, s); err != nil {
+		return err
+	}
+	j.log.InfoContext(ctx, "strong customer authentication done", sessionAttrs(s))
+	http.Redirect(w, r, nextAfterSCA(s), http.StatusSeeOther)
+	return nil
+}
+
+// logout ends the session.
+func (j *Journey) logout(w http.ResponseWriter, r *http.Request) error {
+	s, err := j.postSession(r)
+	if err != nil {
+		return err
+	}
+	if err := j.endSession(w, r, s); err != nil {
+		return err
+	}
+	j.render(w, http.StatusOK, "message", messagePage{page: page{Title: "You are signed out"},
+		Message: "You have signed out of OBank. You can close this window."})
+	return nil
+}
