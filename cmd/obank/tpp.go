@@ -36,11 +36,13 @@ func runTPP(ctx context.Context, env *environment, args []string) error {
 			return runTPPRequest(env, args[1:])
 		case "assertion":
 			return runTPPAssertion(env, args[1:])
+		case "authorize":
+			return runTPPAuthorize(env, args[1:])
 		}
 	}
 	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(env.stderr, "Usage:\n  obank tpp create --name NAME --redirect-uri URL --out DIR [flags]\n  obank tpp request --tpp DIR [--aud ISSUER] [--auth tls_client_auth|private_key_jwt]\n  obank tpp assertion --tpp DIR --client-id ID [--aud TOKEN_URL]")
-		return errors.New("tpp: want a subcommand: create, request or assertion")
+		fmt.Fprintln(env.stderr, "Usage:\n  obank tpp create --name NAME --redirect-uri URL --out DIR [flags]\n  obank tpp request --tpp DIR [--aud ISSUER] [--auth tls_client_auth|private_key_jwt]\n  obank tpp assertion --tpp DIR --client-id ID [--aud TOKEN_URL]\n  obank tpp authorize --tpp DIR --client-id ID --consent CONSENT_ID [--issuer URL]")
+		return errors.New("tpp: want a subcommand: create, request, assertion or authorize")
 	}
 	var (
 		dataDir, name, out, jwksEndpoint, softwareID, orgID string
@@ -129,5 +131,33 @@ func runTPPAssertion(env *environment, args []string) error {
 		return err
 	}
 	fmt.Fprintln(env.stdout, a)
+	return nil
+}
+
+// runTPPAuthorize prints the authorize URL of a FAPI 1 hybrid request for a
+// consent, and the PKCE verifier to exchange the code with.
+func runTPPAuthorize(env *environment, args []string) error {
+	var dir, clientID, consentID, issuer, scope string
+	fs := cli.NewFlagSet("tpp authorize", "Print the authorize URL (FAPI 1 hybrid, signed request object, PKCE) for a consent,\nand the code_verifier to send with the code.", env.stderr)
+	fs.String(&dir, "tpp", "", "the TPP directory (from `obank tpp create --out`)")
+	fs.String(&clientID, "client-id", "", "the client_id the bank registered")
+	fs.String(&consentID, "consent", "", "the ConsentId to authorise")
+	fs.String(&issuer, "issuer", "http://127.0.0.1:8080", "the bank's issuer (its --public-url)")
+	fs.String(&scope, "scope", "openid accounts", "scope")
+	if err := fs.Parse(args, env.getenv); err != nil {
+		return err
+	}
+	if dir == "" || clientID == "" || consentID == "" {
+		return errors.New("tpp authorize: --tpp, --client-id and --consent are required")
+	}
+	tpp, err := sandbox.LoadTPP(dir)
+	if err != nil {
+		return err
+	}
+	r, err := client.HybridAuthorizeURL(tpp, client.Authorization{Issuer: issuer, ClientID: clientID, IntentID: consentID, Scope: scope})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "Open in a browser:\n%s\n\nredirect_uri=%s\ncode_verifier=%s\nstate=%s\n", r.URL, r.RedirectURI, r.CodeVerifier, r.State)
 	return nil
 }
