@@ -140,7 +140,8 @@ func (s *Server) createConsent(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(r, &body); err != nil {
 		return err
 	}
-	now := s.now().UTC()
+	// The store keeps microseconds: answer with what a later GET will show.
+	now := s.now().UTC().Truncate(time.Microsecond)
 	c, err := consentFromRequest(body, now)
 	if err != nil {
 		return err

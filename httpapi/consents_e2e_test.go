@@ -387,3 +387,21 @@ func TestConsentExpiry(t *testing.T) {
 		}
 	})
 }
+
+// TestConsentTimesStable: the times in the POST response are the ones a
+// later GET shows (the store keeps microseconds).
+func TestConsentTimesStable(t *testing.T) {
+	e := newEnv(t, backends()[0], func(c *httpapi.Config) {
+		c.Now = func() time.Time { return now.Add(123456789 * time.Nanosecond) }
+	})
+	cc := e.token(grantOpts{noGrant: true, scopes: []string{"accounts"}})
+	created := e.call(http.MethodPost, consentsPath, cc, `{"Data":{"Permissions":["ReadAccountsBasic"]},"Risk":{}}`).
+		wantStatus(t, http.StatusCreated)
+	data := created.json["Data"].(map[string]any)
+	got := e.call(http.MethodGet, consentsPath+"/"+data["ConsentId"].(string), cc, "").wantStatus(t, http.StatusOK)
+	for _, f := range []string{"CreationDateTime", "StatusUpdateDateTime"} {
+		if a, b := data[f], got.json["Data"].(map[string]any)[f]; a != b {
+			t.Errorf("%s: POST said %v, GET says %v", f, a, b)
+		}
+	}
+}
