@@ -17,11 +17,7 @@ import (
 // RFC 7009 §2.2 asks for invalid ones, so the endpoint tells nobody which
 // tokens exist.
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) error {
-	form, err := readForm(w, r)
-	if err != nil {
-		return err
-	}
-	c, err := s.authenticateClient(r, form)
+	form, c, err := s.clientForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -98,11 +94,7 @@ var inactive = introspection{Active: false}
 // its own tokens as active; unknown, expired, revoked and other clients'
 // tokens are {"active":false}.
 func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
-	form, err := readForm(w, r)
-	if err != nil {
-		return err
-	}
-	c, err := s.authenticateClient(r, form)
+	form, c, err := s.clientForm(w, r)
 	if err != nil {
 		return err
 	}

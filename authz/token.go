@@ -40,11 +40,7 @@ type tokenResponse struct {
 // grants. Every access token is bound to the certificate the request came
 // with (RFC 8705).
 func (s *Server) token(w http.ResponseWriter, r *http.Request) error {
-	form, err := readForm(w, r)
-	if err != nil {
-		return err
-	}
-	c, err := s.authenticateClient(r, form)
+	form, c, err := s.clientForm(w, r)
 	if err != nil {
 		return err
 	}
@@ -74,6 +70,20 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) error {
 // encoding RFC 6749 allows), bounded in size, refusing repeated
 // parameters (RFC 6749 §3.1). Query parameters are ignored: credentials in
 // URLs end up in logs.
+// clientForm reads the form of a client-authenticated endpoint (token,
+// revocation, introspection) and authenticates its client.
+func (s *Server) clientForm(w http.ResponseWriter, r *http.Request) (url.Values, oauth.Client, error) {
+	form, err := readForm(w, r)
+	if err != nil {
+		return nil, oauth.Client{}, err
+	}
+	c, err := s.authenticateClient(r, form)
+	if err != nil {
+		return nil, oauth.Client{}, err
+	}
+	return form, c, nil
+}
+
 func readForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
