@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -663,5 +664,28 @@ func TestJanitorCommand(t *testing.T) {
 	defer store.Close()
 	if got, err := store.Consent(ctx, "aac-1"); err != nil || got.Status != ob.ConsentRejected {
 		t.Errorf("consent after janitor: %v, %v; want Rejected", got.Status, err)
+	}
+}
+
+// TestLoadJWKS reads a directory's keys from a file and from an https URL.
+func TestLoadJWKS(t *testing.T) {
+	set := `{"keys":[{"kty":"EC","crv":"P-256","kid":"d1","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`
+	file := filepath.Join(t.TempDir(), "dir.jwks")
+	os.WriteFile(file, []byte(set), 0o600)
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, set) }))
+	defer ts.Close()
+	// The test server's certificate is trusted through the default client's
+	// roots only in tests; swap them in for the fetch.
+	old := http.DefaultTransport
+	http.DefaultTransport = ts.Client().Transport
+	defer func() { http.DefaultTransport = old }()
+	for _, src := range []string{file, ts.URL + "/jwks"} {
+		keys, err := loadJWKS(src)
+		if err != nil || keys.Len() != 1 {
+			t.Errorf("loadJWKS(%s) = %v keys, %v", src, keys, err)
+		}
+	}
+	if _, err := loadJWKS(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("a missing file loaded")
 	}
 }

@@ -51,7 +51,7 @@ func (c *securityConfig) flags(fs *cli.FlagSet) {
 	fs.String(&c.tlsCert, "tls-cert", "", "server certificate chain (PEM) of the mutual-TLS listener (demo: the sandbox's)")
 	fs.String(&c.tlsKey, "tls-key", "", "its private key (PEM)")
 	fs.String(&c.clientCA, "client-ca", "", "PEM file of the CAs TPP certificates must chain to (QWAC/OBWAC roots;\ndemo: the sandbox CA). Comma-separate several files")
-	fs.String(&c.directoryJWKS, "directory-jwks", "", "JWK set file of the directories whose software statements are trusted\n(demo: the sandbox directory's)")
+	fs.String(&c.directoryJWKS, "directory-jwks", "", "JWK set (file or https URL) of the directories whose software statements are\ntrusted (demo: the sandbox directory's)")
 	fs.String(&c.signingCACert, "signing-ca-cert", "", "CA certificate (PEM) certifying the server's generated signing keys for x5c\n(demo: the sandbox CA)")
 	fs.String(&c.signingCAKey, "signing-ca-key", "", "its private key (PEM)")
 	fs.String(&c.orgID, "org-id", "", "the bank's organisation id at the directory (accepted as DCR aud)")
@@ -129,11 +129,7 @@ func resolveTrust(c *securityConfig, dataDir string, demo bool) (*trust, error) 
 		return nil, err
 	}
 	if c.directoryJWKS != "" {
-		b, err := os.ReadFile(c.directoryJWKS)
-		if err != nil {
-			return nil, fmt.Errorf("--directory-jwks: %w", err)
-		}
-		if t.directoryKeys, err = jwk.Parse(b); err != nil {
+		if t.directoryKeys, err = loadJWKS(c.directoryJWKS); err != nil {
 			return nil, fmt.Errorf("--directory-jwks: %w", err)
 		}
 	} else {
@@ -241,4 +237,31 @@ func signingIssuer(c *securityConfig, sb *sandbox.Directory) (func(crypto.Public
 		return nil, err
 	}
 	return authz.SandboxIssuer(ca, "obank signing key"), nil
+}
+
+// loadJWKS reads a JWK set from a file or an https URL (a directory's
+// published keys). The URL is read once at start: a directory rotating its
+// keys means restarting, which a bank schedules with the directory's notice.
+func loadJWKS(src string) (jwk.Set, error) {
+	if !strings.HasPrefix(src, "https://") {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return nil, err
+		}
+		return jwk.Parse(b)
+	}
+	c := &http.Client{Timeout: 15 * time.Second}
+	resp, err := c.Get(src)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", src, resp.Status)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return nil, err
+	}
+	return jwk.Parse(b)
 }
