@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -108,8 +109,37 @@ func appendJSONTime(b []byte, t time.Time) []byte {
 }
 
 func appendAmount(b []byte, m ob.Money) []byte {
-	b = appendField(append(b, '{'), true, "Amount", m.AmountString())
+	b = appendAmountString(append(b, `{"Amount":`...), m)
 	return append(appendField(b, false, "Currency", m.Currency), '}')
+}
+
+// appendAmountString appends m.AmountString() quoted, without allocating:
+// it is digits and a point, which JSON needs no escaping for.
+func appendAmountString(b []byte, m ob.Money) []byte {
+	v := m.Minor
+	if v == math.MinInt64 {
+		return appendJSONString(b, m.AmountString())
+	}
+	if v < 0 {
+		v = -v
+	}
+	var buf [24]byte
+	digits := strconv.AppendInt(buf[:0], v, 10)
+	b = append(b, '"')
+	switch exp := ob.CurrencyExponent(m.Currency); {
+	case exp == 0:
+		b = append(b, digits...)
+	case len(digits) <= exp:
+		b = append(b, "0."...)
+		for range exp - len(digits) {
+			b = append(b, '0')
+		}
+		b = append(b, digits...)
+	default:
+		b = append(b, digits[:len(digits)-exp]...)
+		b = append(append(b, '.'), digits[len(digits)-exp:]...)
+	}
+	return append(b, '"')
 }
 
 // appendTransaction appends transaction(*t) as json.Marshal encodes it,

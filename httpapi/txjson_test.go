@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +44,14 @@ func TestTransactionsJSON(t *testing.T) {
 	txs = append(txs, ob.Transaction{ValueDateTime: &time.Time{}, Amount: ob.Money{Currency: "GBP"}},
 		ob.Transaction{ID: "tz", BookingDateTime: at.In(time.FixedZone("X", 5*3600+1800)), ValueDateTime: &atNano,
 			Amount: ob.Money{Minor: -1, Currency: "JPY"}, BalanceAfter: &ob.Money{Minor: -123456, Currency: "GBP"}})
+	// Amounts around the minor-unit point, in currencies of 0, 2 and 3
+	// decimals, and the extremes.
+	for _, minor := range []int64{0, 1, -1, 9, 10, 99, 100, -101, 1000, 123456789, math.MaxInt64, math.MinInt64, math.MinInt64 + 1} {
+		for _, ccy := range []string{"GBP", "JPY", "BHD", "", "XXX"} {
+			txs = append(txs, ob.Transaction{ID: "amt", BookingDateTime: at, Amount: ob.Money{Minor: minor, Currency: ccy},
+				ChargeAmount: &ob.Money{Minor: -minor, Currency: ccy}, BalanceAfter: &ob.Money{Minor: minor / 7, Currency: ccy}})
+		}
+	}
 	links := obLinks{Self: "https://x/a?b=<c>&d", First: "f", Next: "n"}
 	meta := obMeta{TotalPages: 3, FirstAvailableDateTime: "2026-01-01T00:00:00+00:00"}
 	for _, page := range [][]ob.Transaction{nil, {}, txs[:1], txs} {

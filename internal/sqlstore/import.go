@@ -69,13 +69,10 @@ func (s *Store) importData(ctx context.Context, tx *sql.Tx, d *ob.BankData) erro
 				return []any{b.AccountID, b.Type, micros(b.DateTime), b.Amount.Minor, b.Amount.Currency,
 					e.col(toCreditLinesJSON(b.CreditLines))}
 			}},
-		{"transactions", []string{"id", "account_id", "reference", "status", "mutability", "booking_time",
-			"value_time", "information", "address_line", "amount_minor", "currency", "category", "parts"},
+		{"transactions", []string{"id", "account_id", "booking_time", "amount_minor", "parts"},
 			len(d.Transactions), func(i int, e *jsonEnc) []any {
 				t := &d.Transactions[i]
-				return []any{t.ID, t.AccountID, t.Reference, t.Status, t.Mutability, micros(t.BookingDateTime),
-					nullMicros(t.ValueDateTime), t.Information, t.AddressLine, t.Amount.Minor, t.Amount.Currency,
-					t.Category, encodeTxParts(t)}
+				return []any{t.ID, t.AccountID, micros(t.BookingDateTime), t.Amount.Minor, encodeTxParts(t)}
 			}},
 		{"beneficiaries", []string{"account_id", "id", "type", "reference", "creditor_agent", "creditor_account"},
 			len(d.Beneficiaries), func(i int, e *jsonEnc) []any {

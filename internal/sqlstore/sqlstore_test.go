@@ -54,8 +54,15 @@ func TestMicros(t *testing.T) {
 }
 
 func TestTxParts(t *testing.T) {
+	value := time.Date(2026, 1, 2, 3, 4, 5, 678901000, time.UTC)
+	before1970 := time.Date(1969, 12, 31, 23, 59, 59, 1000, time.UTC)
+	epoch := time.Unix(0, 0).UTC()
 	for _, tx := range []ob.Transaction{
 		{},
+		{Reference: "PAYMENT 1", Status: ob.TxBooked, Mutability: "Immutable", ValueDateTime: &value,
+			Information: "Card: payment 12:", AddressLine: "1 High St", Amount: ob.Money{Currency: "GBP"}, Category: "groceries"},
+		{ValueDateTime: &before1970, Category: "x", BankTransactionCode: &ob.BankTransactionCode{Code: "c"}},
+		{ValueDateTime: &epoch, Reference: strings.Repeat("r", 1000)},
 		{BankTransactionCode: &ob.BankTransactionCode{}},
 		{BankTransactionCode: &ob.BankTransactionCode{Code: "IssuedCreditTransfers", SubCode: "DomesticCreditTransfer"},
 			ProprietaryBankTransactionCode: &ob.ProprietaryCode{Code: "FPS", Issuer: "obank"},
@@ -77,13 +84,7 @@ func TestTxParts(t *testing.T) {
 	} {
 		enc := encodeTxParts(&tx)
 		var got ob.Transaction
-		if enc == nil {
-			if diff := cmp.Diff(ob.Transaction{}, tx); diff != "" {
-				t.Errorf("encodeTxParts(%+v) = nil, but it has parts", tx)
-			}
-			continue
-		}
-		if err := decodeTxParts(enc.(string), &got); err != nil {
+		if err := decodeTxParts(enc, &got); err != nil {
 			t.Errorf("decodeTxParts(%q): %v", enc, err)
 			continue
 		}
@@ -91,13 +92,27 @@ func TestTxParts(t *testing.T) {
 			t.Errorf("round trip of %q (-want +got):\n%s", enc, diff)
 		}
 	}
-	for _, bad := range []string{"", "X", "B", "B1:a", "B1:a2:b", "B01:a1:b", "B-1:a1:b", "B1:a1:bB1:a1:b",
-		"M1:a1:bB1:a1:b", "A2:+11:x", "A2:011:x", "A1:x1:G", "C1:a1:b1:c", "B1:a1:b ", "B99999999999:a1:b",
-		"S0:", "S1:2", "S2:011:a", "S2:-1", "S1:11:a1:b", "R0:0:0:1:2", "R0:0:0:1:1", "R0:0:0:0:r0:0:0:0:R0:0:0:0:",
-		"d0:0:0:", "G1:51:"} {
-		var got ob.Transaction
-		if err := decodeTxParts(bad, &got); err == nil {
+	// The head alone is a transaction without optional parts.
+	const head = "0:0:0:0:0:0:0:0:"
+	if err := decodeTxParts(head, new(ob.Transaction)); err != nil {
+		t.Errorf("decodeTxParts(%q): %v", head, err)
+	}
+	// A malformed head.
+	for _, bad := range []string{"", "0:", "0:0:0:0:0:0:0:", "0:0:0:2:01:0:0:0:0:", "0:0:0:2:+1:0:0:0:0:",
+		"0:0:0:2:-0:0:0:0:0:", "0:0:0:1:x0:0:0:0:", "0:0:0:1:-0:0:0:0:", "0:0:0:20:99999999999999999999" +
+			"0:0:0:0:", "1:a1:b", "0:0:0:0:0:0:0:1:"} {
+		if err := decodeTxParts(bad, new(ob.Transaction)); err == nil {
 			t.Errorf("decodeTxParts(%q) = nil error, want one", bad)
+		}
+	}
+	// Malformed groups after a good head.
+	for _, bad := range []string{"X", "B", "B1:a", "B1:a2:b", "B01:a1:b", "B-1:a1:b", "B1:a1:bB1:a1:b",
+		"M1:a1:bB1:a1:b", "A2:+11:x", "A2:011:x", "A2:-01:x", "A2:-00:x", "A1:x1:G", "C1:a1:b1:c", "B1:a1:b ",
+		"B99999999999:a1:b", "S0:", "S1:2", "S2:011:a", "S2:-1", "S1:11:a1:b", "R0:0:0:1:2", "R0:0:0:1:1",
+		"R0:0:0:0:r0:0:0:0:R0:0:0:0:", "d0:0:0:", "G1:51:"} {
+		var got ob.Transaction
+		if err := decodeTxParts(head+bad, &got); err == nil {
+			t.Errorf("decodeTxParts(%q) = nil error, want one", head+bad)
 		}
 	}
 }

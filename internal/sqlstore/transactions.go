@@ -38,14 +38,13 @@ import (
 // reader pool and reused in each read transaction (txQuerier); bulk texts,
 // whose IN lists vary in length, are not.
 
-// txCols are the columns a page reads. A page of one account leaves out
+// txCols are the columns a page reads: the keys of the index and, in parts,
+// everything else (see txparts.go). A page of one account leaves out
 // account_id (txColsOneAccount): it is known, and with modernc.org/sqlite
 // every column read costs an allocation or two per row.
 const (
-	txCols = `id, account_id, reference, status, mutability, booking_time, value_time,
-	information, address_line, amount_minor, currency, category, parts`
-	txColsOneAccount = `id, reference, status, mutability, booking_time, value_time,
-	information, address_line, amount_minor, currency, category, parts`
+	txCols           = `id, account_id, booking_time, amount_minor, parts`
+	txColsOneAccount = `id, booking_time, amount_minor, parts`
 )
 
 // txScan holds the scan destinations of one transaction row; one serves all
@@ -53,18 +52,18 @@ const (
 type txScan struct {
 	t       ob.Transaction
 	booking int64
-	value   sql.NullInt64
-	parts   sql.NullString
+	parts   string
 	account string // the page's one account, or ""
 	dest    []any
+	alloc   txAlloc
 }
 
-// newTxScan scans txCols, or txColsOneAccount when account is not empty.
-func newTxScan(account string) *txScan {
-	r := &txScan{account: account}
+// newTxScan scans txCols, or txColsOneAccount when account is not empty,
+// for a page of about rows rows.
+func newTxScan(account string, rows int) *txScan {
+	r := &txScan{account: account, alloc: txAlloc{n: min(rows, 128)}}
 	t := &r.t
-	r.dest = []any{&t.ID, &t.AccountID, &t.Reference, &t.Status, &t.Mutability, &r.booking, &r.value,
-		&t.Information, &t.AddressLine, &t.Amount.Minor, &t.Amount.Currency, &t.Category, &r.parts}
+	r.dest = []any{&t.ID, &t.AccountID, &r.booking, &t.Amount.Minor, &r.parts}
 	if account != "" {
 		r.dest = slices.Delete(r.dest, 1, 2)
 	}
@@ -78,11 +77,8 @@ func (r *txScan) scan(sc scanner) (ob.Transaction, error) {
 	}
 	t := r.t
 	t.BookingDateTime = fromMicros(r.booking)
-	t.ValueDateTime = timePtr(r.value)
-	if r.parts.Valid {
-		if err := decodeTxParts(r.parts.String, &t); err != nil {
-			return t, fmt.Errorf("transaction %s: %w", t.ID, err)
-		}
+	if err := decodeTxPartsAlloc(r.parts, &t, &r.alloc); err != nil {
+		return t, fmt.Errorf("transaction %s: %w", t.ID, err)
 	}
 	return t, nil
 }
@@ -200,7 +196,7 @@ func transactionPage(db txQuerier, q ob.TransactionQuery) (ob.TransactionPage, e
 	if err != nil {
 		return page, fmt.Errorf("page: %w", err)
 	}
-	txs, err := scanAll(rows, newTxScan(account).scan)
+	txs, err := scanAll(rows, min(q.PageSize, 1000), newTxScan(account, q.PageSize).scan)
 	if err != nil {
 		return page, fmt.Errorf("page: %w", err)
 	}
@@ -306,11 +302,15 @@ func countPage(db txQuerier, cache bool, q ob.TransactionQuery, page *ob.Transac
 	return nil
 }
 
-// scanAll scans and closes rows.
-func scanAll[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+// scanAll scans and closes rows; about is the number of rows expected. No
+// rows is a nil slice.
+func scanAll[T any](rows *sql.Rows, about int, scan func(scanner) (T, error)) ([]T, error) {
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
+		if out == nil && about > 0 {
+			out = make([]T, 0, about)
+		}
 		v, err := scan(rows)
 		if err != nil {
 			return nil, err

@@ -4,24 +4,34 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/obank/obank/ob"
 )
 
-// The parts column of transactions holds a transaction's optional parts in
-// one compact, exact text encoding, NULL when it has none. One column
-// instead of a dozen, and no JSON, matters on the hot path: with
-// modernc.org/sqlite every column fetched costs a call into the SQLite
-// engine, an allocation for its text and one for boxing it, JSON decoding
-// was the largest cost of reading a page of transfers, and a page reads 100
-// rows.
+// The parts column of transactions holds every part of a transaction that
+// no query filters or orders on, in one compact, exact text encoding; only
+// id, account_id, booking_time and amount_minor (and seq) are columns of
+// their own, for the keyset index and the filters. One column instead of a
+// dozen, and no JSON, matters on the hot path: with modernc.org/sqlite every
+// column fetched costs a call into the SQLite engine, an allocation for its
+// text and one for boxing it, and a page reads 100 rows. Decoding shares the
+// column's string: the strings of a decoded transaction cost nothing more.
 //
-// The encoding is a sequence of groups, each at most once and in the order
-// below, each a tag byte followed by its fields. A field is its length in
-// bytes in decimal, ':' and the bytes (any bytes: nothing is escaped). A
-// list is a field holding its length in decimal ("" for a nil list, "0" for
-// an empty one) followed by that many fields. Amounts are minor units in
-// decimal, then the currency.
+// The encoding is a fixed head of fields, then a sequence of groups, each
+// at most once and in the order below, each a tag byte followed by its
+// fields. A field is its length in bytes in decimal, ':' and the bytes (any
+// bytes: nothing is escaped). A list is a field holding its length in
+// decimal ("" for a nil list, "0" for an empty one) followed by that many
+// fields. Amounts are minor units in decimal, then the currency. Times are
+// unix microseconds in decimal, "" for none.
+//
+// The head, always present:
+//
+//	Reference Status Mutability ValueDateTime Information AddressLine
+//	Amount.Currency Category
+//
+// The groups:
 //
 //	S list                                  StatementReferences
 //	B code subcode                          BankTransactionCode
@@ -40,7 +50,7 @@ import (
 // street, building number, post code, town, country sub-division, country
 // and the list of address lines.
 //
-// For example "B5:Code7:SubCodeA5:-12503:GBP".
+// For example "3:Ref6:Booked9:Immutable0:4:Info0:3:GBP0:B5:Code7:SubCodeA5:-12503:GBP".
 const txPartTags = "SBPGAMCRrDd"
 
 type partsEnc []byte
@@ -96,9 +106,16 @@ func (b *partsEnc) account(tag byte, a *ob.AccountIdentification) {
 	}
 }
 
-// encodeTxParts returns the parts column's value for t: a string, or nil.
-func encodeTxParts(t *ob.Transaction) any {
-	var b partsEnc
+// encodeTxParts returns the parts column's value for t.
+func encodeTxParts(t *ob.Transaction) string {
+	b := make(partsEnc, 0, 128)
+	b.fields(t.Reference, t.Status, t.Mutability)
+	if t.ValueDateTime != nil {
+		b.field(strconv.FormatInt(micros(*t.ValueDateTime), 10))
+	} else {
+		b.field("")
+	}
+	b.fields(t.Information, t.AddressLine, t.Amount.Currency, t.Category)
 	if t.StatementReferences != nil {
 		b = append(b, 'S')
 		b.list(t.StatementReferences)
@@ -125,19 +142,67 @@ func encodeTxParts(t *ob.Transaction) any {
 	b.account('r', t.CreditorAccount)
 	b.agent('D', t.DebtorAgent)
 	b.account('d', t.DebtorAccount)
-	if b == nil {
-		return nil
-	}
 	return string(b)
 }
 
 var errTxParts = errors.New("malformed transaction parts")
 
 // partsDec reads the encoding; bad records the first malformation. The
-// strings it returns share the encoded string's memory.
+// strings it returns share the encoded string's memory. The parts it points
+// to come from a's slabs (one allocation per part type for a page of rows
+// instead of one per row), or are allocated one by one when a is nil.
 type partsDec struct {
 	s   string
 	bad bool
+	a   *txAlloc
+}
+
+// txAlloc hands out the pointed-to parts of the transactions of one page
+// from slabs of n values each. Every value is handed out once, so the
+// transactions share no memory with each other, only backing arrays.
+type txAlloc struct {
+	n         int
+	money     []ob.Money
+	codes     []ob.BankTransactionCode
+	merchants []ob.Merchant
+	times     []time.Time
+}
+
+func slabNew[T any](slab *[]T, n int) *T {
+	if len(*slab) == 0 {
+		*slab = make([]T, max(n, 1))
+	}
+	p := &(*slab)[0]
+	*slab = (*slab)[1:]
+	return p
+}
+
+func (a *txAlloc) newMoney() *ob.Money {
+	if a == nil {
+		return new(ob.Money)
+	}
+	return slabNew(&a.money, a.n)
+}
+
+func (a *txAlloc) newCode() *ob.BankTransactionCode {
+	if a == nil {
+		return new(ob.BankTransactionCode)
+	}
+	return slabNew(&a.codes, a.n)
+}
+
+func (a *txAlloc) newMerchant() *ob.Merchant {
+	if a == nil {
+		return new(ob.Merchant)
+	}
+	return slabNew(&a.merchants, a.n)
+}
+
+func (a *txAlloc) newTime() *time.Time {
+	if a == nil {
+		return new(time.Time)
+	}
+	return slabNew(&a.times, a.n)
 }
 
 func (d *partsDec) field() string {
@@ -189,13 +254,42 @@ func (d *partsDec) list() []string {
 	return out
 }
 
+// parseCanonicalInt parses s if it is exactly what strconv.FormatInt writes
+// (no '+', no leading zeros, no "-0"), without allocating.
+func parseCanonicalInt(s string) (int64, bool) {
+	digits := strings.TrimPrefix(s, "-")
+	if digits == "" || digits[0] == '0' && (len(digits) > 1 || len(digits) < len(s)) || digits[0] == '+' {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
+}
+
+// micros reads an optional time; "" is nil.
+func (d *partsDec) micros() *time.Time {
+	f := d.field()
+	if f == "" {
+		return nil
+	}
+	n, ok := parseCanonicalInt(f)
+	if !ok {
+		d.bad = true
+		return nil
+	}
+	t := d.a.newTime()
+	*t = fromMicros(n)
+	return t
+}
+
 func (d *partsDec) money() *ob.Money {
 	minor, ccy := d.field(), d.field()
-	n, err := strconv.ParseInt(minor, 10, 64)
-	if err != nil || strconv.FormatInt(n, 10) != minor {
+	n, ok := parseCanonicalInt(minor)
+	if !ok {
 		d.bad = true
 	}
-	return &ob.Money{Minor: n, Currency: ccy}
+	m := d.a.newMoney()
+	*m = ob.Money{Minor: n, Currency: ccy}
+	return m
 }
 
 func (d *partsDec) agent() *ob.Agent {
@@ -220,10 +314,16 @@ func (d *partsDec) account() *ob.AccountIdentification {
 // decodeTxParts sets the parts of t that s encodes. It is strict: anything
 // encodeTxParts cannot have written is an error.
 func decodeTxParts(s string, t *ob.Transaction) error {
-	if s == "" {
-		return errTxParts
-	}
-	d := partsDec{s: s}
+	return decodeTxPartsAlloc(s, t, nil)
+}
+
+// decodeTxPartsAlloc is decodeTxParts taking the parts from a (nil: new
+// ones).
+func decodeTxPartsAlloc(s string, t *ob.Transaction, a *txAlloc) error {
+	d := partsDec{s: s, a: a}
+	t.Reference, t.Status, t.Mutability = d.field(), d.field(), d.field()
+	t.ValueDateTime = d.micros()
+	t.Information, t.AddressLine, t.Amount.Currency, t.Category = d.field(), d.field(), d.field(), d.field()
 	last := -1
 	for d.s != "" && !d.bad {
 		tag := strings.IndexByte(txPartTags, d.s[0])
@@ -237,7 +337,9 @@ func decodeTxParts(s string, t *ob.Transaction) error {
 				d.bad = true // encodeTxParts writes no group for nil
 			}
 		case 'B':
-			t.BankTransactionCode = &ob.BankTransactionCode{Code: d.field(), SubCode: d.field()}
+			c := a.newCode()
+			*c = ob.BankTransactionCode{Code: d.field(), SubCode: d.field()}
+			t.BankTransactionCode = c
 		case 'P':
 			t.ProprietaryBankTransactionCode = &ob.ProprietaryCode{Code: d.field(), Issuer: d.field()}
 		case 'G':
@@ -245,7 +347,9 @@ func decodeTxParts(s string, t *ob.Transaction) error {
 		case 'A':
 			t.BalanceAfter = d.money()
 		case 'M':
-			t.Merchant = &ob.Merchant{Name: d.field(), CategoryCode: d.field()}
+			m := a.newMerchant()
+			*m = ob.Merchant{Name: d.field(), CategoryCode: d.field()}
+			t.Merchant = m
 		case 'C':
 			t.Card = &ob.CardInstrument{SchemeName: d.field(), AuthorisationType: d.field(), Name: d.field(),
 				Identification: d.field()}

@@ -65,21 +65,15 @@ CREATE TABLE transactions (
 	seq          INTEGER PRIMARY KEY,
 	id           TEXT NOT NULL UNIQUE,
 	account_id   TEXT NOT NULL REFERENCES accounts (id),
-	reference    TEXT NOT NULL,
-	status       TEXT NOT NULL,
-	mutability   TEXT NOT NULL,
 	booking_time INTEGER NOT NULL,
-	value_time   INTEGER,
-	information  TEXT NOT NULL,
-	address_line TEXT NOT NULL,
 	amount_minor INTEGER NOT NULL,
-	currency     TEXT NOT NULL,
-	category     TEXT NOT NULL,
-	-- The optional parts (codes, balance, merchant, card, counterparties,
-	-- statement references) in one compact exact encoding, NULL when there
-	-- are none; see internal/sqlstore/txparts.go. One column instead of a
-	-- dozen, and no JSON, keeps reading a page cheap.
-	parts        TEXT
+	-- Everything else (reference, status, mutability, value time,
+	-- information, address line, currency, category and the optional parts:
+	-- codes, balance, merchant, card, counterparties, statement references)
+	-- in one compact exact encoding; see internal/sqlstore/txparts.go. No
+	-- query filters or orders on them, and one column instead of a dozen,
+	-- with no JSON, keeps reading a page cheap.
+	parts        TEXT NOT NULL
 );
 -- The keyset pagination index: one range scan per account, in page order.
 -- amount_minor rides along (and seq, the rowid, always does) so that the
