@@ -84,6 +84,7 @@ func (s *Service) Create(ctx context.Context, tppID string, in SubscriptionInput
 		EventTypes: normalTypes(in.EventTypes), CreatedAt: now, UpdatedAt: now,
 	}
 	err := s.Store.CreateSubscription(ctx, sub)
+	err = s.supersedeCallbackURL(ctx, sub, err) // a subscription supersedes a callback URL
 	if ob.ErrorCode(err) == ob.CodeConflict {
 		return Subscription{}, ob.Errorf(ob.CodeRulesResourceAlreadyExists, "the TPP already has an event subscription")
 	}
@@ -95,13 +96,19 @@ func (s *Service) Create(ctx context.Context, tppID string, in SubscriptionInput
 
 // List returns the TPP's subscriptions.
 func (s *Service) List(ctx context.Context, tppID string) ([]Subscription, error) {
-	return s.Store.SubscriptionsByTPP(ctx, tppID)
+	subs, err := s.Store.SubscriptionsByTPP(ctx, tppID)
+	return s.withoutCallbackURLs(ctx, tppID, subs, err) // callback URLs are not shown here
 }
 
 // owned returns the subscription id if tppID owns it: 400
 // UK.OBIE.Resource.NotFound for an unknown id, 403 for another TPP's.
 func (s *Service) owned(ctx context.Context, tppID, id string) (Subscription, error) {
 	sub, err := s.Store.Subscription(ctx, id)
+	if legacy, lerr := s.isCallbackURL(ctx, id); lerr != nil {
+		return Subscription{}, lerr
+	} else if legacy {
+		err = ob.ErrNotFound // callback URLs are not changed through the events API
+	}
 	if ob.IsNotFound(err) {
 		return Subscription{}, ob.FieldError(ob.CodeResourceNotFound, "EventSubscriptionId", "no such event subscription")
 	}

@@ -43,6 +43,7 @@ func (s *Server) eventRoutes() {
 	handle("PUT /event-subscriptions/{EventSubscriptionId}", s.putEventSubscription)
 	handle("DELETE /event-subscriptions/{EventSubscriptionId}", s.deleteEventSubscription)
 	handle("POST /events", s.pollEvents)
+	s.callbackURLRoutes() // legacy callback URLs (callbackurls.go)
 }
 
 // eventsClient returns the TPP of a request to the events API: a
