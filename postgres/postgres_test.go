@@ -133,3 +133,47 @@ func TestWebStore(t *testing.T) {
 func TestEventStore(t *testing.T) {
 	obtest.RunEventStoreTests(t, func(t *testing.T) events.Store { return pgtest.OpenTestStore(t) })
 }
+
+func TestIdempotencyStore(t *testing.T) {
+	obtest.RunIdempotencyStoreTests(t, func(t *testing.T) obtest.IdempotencyStore { return pgtest.OpenTestStore(t) })
+}
+
+func TestLedger(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		dsns = map[obtest.LedgerStore]string{}
+	)
+	obtest.RunLedgerTests(t, func(t *testing.T) obtest.LedgerStore {
+		dsn := pgtest.SchemaDSN(t)
+		// Enough connections for the concurrent payments to contend on
+		// the row locks rather than queue in the pool.
+		s, err := postgres.Open(context.Background(), dsn, postgres.Options{MaxConns: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("close: %v", err)
+			}
+		})
+		mu.Lock()
+		dsns[s] = dsn
+		mu.Unlock()
+		return s
+	}, obtest.LedgerOptions{
+		Concurrent: 200,
+		Tamper: func(t *testing.T, s obtest.LedgerStore, id string, delta int64) {
+			mu.Lock()
+			dsn := dsns[s]
+			mu.Unlock()
+			db, err := sql.Open("pgx", dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Exec(`UPDATE ledger_accounts SET balance_minor = balance_minor + $1 WHERE id = $2`, delta, id); err != nil {
+				t.Fatal(err)
+			}
+		},
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/obank/obank/events"
@@ -150,4 +151,48 @@ func TestWebStore(t *testing.T) {
 
 func TestEventStore(t *testing.T) {
 	obtest.RunEventStoreTests(t, func(t *testing.T) events.Store { return openTemp(t).(events.Store) })
+}
+
+func TestIdempotencyStore(t *testing.T) {
+	obtest.RunIdempotencyStoreTests(t, func(t *testing.T) obtest.IdempotencyStore {
+		return openTemp(t).(obtest.IdempotencyStore)
+	})
+}
+
+func TestLedger(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		paths = map[obtest.LedgerStore]string{}
+	)
+	obtest.RunLedgerTests(t, func(t *testing.T) obtest.LedgerStore {
+		path := filepath.Join(t.TempDir(), "obank.db")
+		s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+		if err != nil {
+			t.Fatalf("sqlite.Open: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+		mu.Lock()
+		paths[s] = path
+		mu.Unlock()
+		return s
+	}, obtest.LedgerOptions{
+		Concurrent: 50,
+		Tamper: func(t *testing.T, s obtest.LedgerStore, id string, delta int64) {
+			mu.Lock()
+			path := paths[s]
+			mu.Unlock()
+			db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if _, err := db.Exec(`UPDATE ledger_accounts SET balance_minor = balance_minor + $1 WHERE id = $2`, delta, id); err != nil {
+				t.Fatal(err)
+			}
+		},
+	})
 }
