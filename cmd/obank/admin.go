@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/obank/obank/events"
 	"github.com/obank/obank/internal/cli"
 	"github.com/obank/obank/janitor"
 	"github.com/obank/obank/ob"
@@ -172,5 +173,74 @@ func runJanitor(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "%d consents expired\n", len(changed))
+	return nil
+}
+
+// runLedger proves the ledger: every account's balance equals the sum of its
+// postings, every entry and the whole ledger sum to zero per currency, and
+// AIS balances agree with the ledger. It exits non-zero on any mismatch.
+func runLedger(ctx context.Context, env *environment, args []string) error {
+	if len(args) == 0 || args[0] != "verify" {
+		fmt.Fprintln(env.stderr, "Usage: obank ledger verify [--data-dir D | --dsn DSN]")
+		return errors.New("ledger: want the subcommand verify")
+	}
+	var c storeConfig
+	fs := cli.NewFlagSet("ledger verify", "Verify the double-entry ledger.", env.stderr)
+	c.flags(fs)
+	if err := fs.Parse(args[1:], env.getenv); err != nil {
+		return err
+	}
+	store, err := openStore(ctx, c, true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	rep, err := store.Verify(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stdout, rep.String())
+	if !rep.OK() {
+		return errors.New("the ledger does not verify")
+	}
+	return nil
+}
+
+// runAccount closes an account: its status becomes Deleted, and every TPP
+// holding an authorised consent over it is sent an
+// account-access-consent-linked-account-update event.
+func runAccount(ctx context.Context, env *environment, args []string) error {
+	if len(args) == 0 || args[0] != "close" {
+		fmt.Fprintln(env.stderr, "Usage: obank account close --account ID [--reason UK.OBIE.AccountClosure|UK.OBIE.CASS]")
+		return errors.New("account: want the subcommand close")
+	}
+	var (
+		c                         storeConfig
+		accountID, reason, issuer string
+	)
+	fs := cli.NewFlagSet("account close", "Close an account and notify the TPPs with consents over it.", env.stderr)
+	c.flags(fs)
+	fs.String(&accountID, "account", "", "the account id")
+	fs.String(&reason, "reason", events.ReasonAccountClosure, "event reason: UK.OBIE.AccountClosure or UK.OBIE.CASS")
+	fs.String(&issuer, "public-url", "http://127.0.0.1:8080", "the bank's issuer (serve's --public-url), the events' iss")
+	var mtlsURL string
+	fs.String(&mtlsURL, "mtls-public-url", "https://127.0.0.1:8443", "serve's --mtls-public-url, the base of resource links")
+	if err := fs.Parse(args[1:], env.getenv); err != nil {
+		return err
+	}
+	if accountID == "" {
+		return errors.New("account close: --account is required")
+	}
+	store, err := openStore(ctx, c, true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	pub := &events.Publisher{Store: store, Issuer: issuer, BaseURL: mtlsURL}
+	consents, err := events.CloseAccount(ctx, store, pub, accountID, reason, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "account %s closed; %d consents notified\n", accountID, len(consents))
 	return nil
 }

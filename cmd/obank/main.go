@@ -44,6 +44,8 @@ func commands() []command {
 		{"import", "Load bank data (customers, accounts, transactions...) from a JSON file.", runImport},
 		{"tpp", "Issue a TPP (certificates, keys, software statement) from the built-in sandbox directory.", runTPP},
 		{"token", "Create an access grant and bearer token for a customer (development, operations).", runToken},
+		{"ledger", "Verify the double-entry ledger (obank ledger verify).", runLedger},
+		{"account", "Close an account and notify the TPPs holding consents over it.", runAccount},
 		{"janitor", "Expire consents past their expiry once (serve does it continuously).", runJanitor},
 		{"keys", "Rotate the authorization server's signing key.", runKeys},
 		{"version", "Print the version.", runVersion},

@@ -689,3 +689,41 @@ func TestLoadJWKS(t *testing.T) {
 		t.Error("a missing file loaded")
 	}
 }
+
+// TestLedgerAndAccountCommands: the seeded demo bank opens its ledger at
+// start and verifies; closing an account reports the consents it notified.
+func TestLedgerAndAccountCommands(t *testing.T) {
+	dir := t.TempDir()
+	srv := startServe(t, nil, "--data-dir", dir, "--demo-customers", "2")
+	srv.stop()
+	var out bytes.Buffer
+	env := &environment{stdout: &out, stderr: &out, getenv: func(string) string { return "" }}
+	if err := run(context.Background(), env, []string{"ledger", "verify", "--data-dir", dir}); err != nil {
+		t.Fatalf("ledger verify: %v\n%s", err, out.String())
+	}
+	store, err := sqlite.OpenDir(context.Background(), dir, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	customers, _ := store.Customers(context.Background(), 1)
+	accounts, _ := store.AccountsByCustomer(context.Background(), customers[0].ID)
+	store.Close()
+	out.Reset()
+	if err := run(context.Background(), env, []string{"account", "close", "--data-dir", dir, "--account", accounts[0].ID}); err != nil {
+		t.Fatalf("account close: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "closed; 0 consents notified") {
+		t.Errorf("account close output = %q", out.String())
+	}
+	store, err = sqlite.OpenDir(context.Background(), dir, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if a, err := store.Account(context.Background(), accounts[0].ID); err != nil || a.Status != "Deleted" {
+		t.Errorf("closed account status = %q, %v; want Deleted", a.Status, err)
+	}
+	if err := run(context.Background(), env, []string{"account", "close", "--data-dir", dir, "--account", "nope"}); err == nil {
+		t.Error("closing an unknown account succeeded")
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/obank/obank/internal/mtls"
 	"github.com/obank/obank/internal/pki"
 	"github.com/obank/obank/janitor"
+	"github.com/obank/obank/ledger"
 	"github.com/obank/obank/ob"
 	"github.com/obank/obank/web"
 )
@@ -107,6 +108,13 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		if err := seedDemo(ctx, env, logger, store, c); err != nil {
 			return err
 		}
+	}
+	// Every account gets its opening entry in the ledger (idempotent), so
+	// balances equal the sum of postings from the first payment on.
+	if n, err := ledger.Open(ctx, store, time.Now()); err != nil {
+		return fmt.Errorf("opening the ledger: %w", err)
+	} else if n > 0 {
+		logger.Info("ledger opened", "accounts", n)
 	}
 
 	tr, err := resolveTrust(&c.security, c.store.dataDir, c.demo)
