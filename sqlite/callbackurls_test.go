@@ -8,12 +8,12 @@ import (
 
 func TestCallbackURLStore(t *testing.T) {
 	obtest.RunCallbackURLStoreTests(t, func(t *testing.T) obtest.CallbackURLStore {
-		return openTemp(t).(obtest.CallbackURLStore)
+		return openTemp(t)
 	})
 }
 
 func TestAccountStatusStore(t *testing.T) {
 	obtest.RunAccountStatusStoreTests(t, func(t *testing.T) obtest.AccountStatusStore {
-		return openTemp(t).(obtest.AccountStatusStore)
+		return openTemp(t)
 	})
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // openTemp opens a new store in a file under the test's temporary directory.
-func openTemp(tb testing.TB) ob.Store {
+func openTemp(tb testing.TB) *sqlstore.Store {
 	tb.Helper()
 	s, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "obank.db"), sqlite.Options{})
 	if err != nil {
@@ -36,16 +36,7 @@ func TestStore(t *testing.T) {
 
 func TestOAuthStore(t *testing.T) {
 	obtest.RunOAuthStoreTests(t, func(t *testing.T) obtest.OAuthStore {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "obank.db"), sqlite.Options{})
-		if err != nil {
-			t.Fatalf("sqlite.Open: %v", err)
-		}
-		t.Cleanup(func() {
-			if err := s.Close(); err != nil {
-				t.Errorf("Close: %v", err)
-			}
-		})
-		return s
+		return openTemp(t)
 	})
 }
 
@@ -120,42 +111,32 @@ func TestSchemaAheadRefused(t *testing.T) {
 }
 
 func BenchmarkImport(b *testing.B) {
-	obtest.BenchmarkImport(b, openTemp)
+	obtest.BenchmarkImport(b, func(tb testing.TB) ob.Store { return openTemp(tb) })
 }
 
 func BenchmarkTransactionsPage(b *testing.B) {
-	obtest.BenchmarkTransactionsPage(b, openTemp)
+	obtest.BenchmarkTransactionsPage(b, func(tb testing.TB) ob.Store { return openTemp(tb) })
 }
 
 func TestConsentStore(t *testing.T) {
 	obtest.RunConsentStoreTests(t, func(t *testing.T) obtest.ConsentStore {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "obank.db"), sqlite.Options{})
-		if err != nil {
-			t.Fatalf("sqlite.Open: %v", err)
-		}
-		t.Cleanup(func() {
-			if err := s.Close(); err != nil {
-				t.Errorf("Close: %v", err)
-			}
-		})
-		return s
+		return openTemp(t)
 	})
 }
 
 func TestWebStore(t *testing.T) {
 	obtest.RunWebStoreTests(t, func(t *testing.T) obtest.WebStore {
-		s := openTemp(t)
-		return s.(obtest.WebStore)
+		return openTemp(t)
 	})
 }
 
 func TestEventStore(t *testing.T) {
-	obtest.RunEventStoreTests(t, func(t *testing.T) events.Store { return openTemp(t).(events.Store) })
+	obtest.RunEventStoreTests(t, func(t *testing.T) events.Store { return openTemp(t) })
 }
 
 func TestIdempotencyStore(t *testing.T) {
 	obtest.RunIdempotencyStoreTests(t, func(t *testing.T) obtest.IdempotencyStore {
-		return openTemp(t).(obtest.IdempotencyStore)
+		return openTemp(t)
 	})
 }
 
