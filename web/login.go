@@ -112,10 +112,13 @@ func (j *Journey) login(w http.ResponseWriter, r *http.Request) error {
 		j.renderLogin(w, http.StatusUnauthorized, s, username, msgBadLogin)
 		return nil
 	}
-	if err := j.store.ClearLoginFailures(ctx, username); err != nil {
-		return err
-	}
-	s.CustomerID, s.PasswordAt = c.ID, &now
+	// The failure count is not cleared here but only after the second
+	// factor: a correct password must not reset the count of wrong codes,
+	// or knowing the password would allow guessing codes without limit.
+	// A password sign-in starts the authentication afresh: whatever second
+	// factor this session passed before (perhaps as another customer) no
+	// longer counts.
+	s.CustomerID, s.PasswordAt, s.SCAAt = c.ID, &now, nil
 	if s, err = j.rotate(w, r, s); err != nil {
 		return err
 	}

@@ -155,6 +155,9 @@ func (j *Journey) rotate(w http.ResponseWriter, r *http.Request, s webstore.Sess
 	old := s.ID
 	value := randomToken()
 	s.ID = ob.HashToken(value)
+	// A new identity gets a new form token too: a token read before the
+	// change must not submit forms after it.
+	s.CSRF = randomToken()
 	if err := j.store.CreateWebSession(r.Context(), s); err != nil {
 		return s, fmt.Errorf("rotate web session: %w", err)
 	}
