@@ -523,7 +523,7 @@ func (s *Server) softwareKeys(ctx context.Context, ssa *sandbox.SSA) (jwk.Set, e
 		}
 		return set, nil
 	}
-	set, err := fetchSoftwareJWKS(ctx, ssa.SoftwareJWKSEndpoint)
+	set, err := fetchSoftwareJWKS(ctx, s.keyFetch, ssa.SoftwareJWKSEndpoint)
 	if err != nil {
 		s.log.WarnContext(ctx, "fetching software_jwks_endpoint", "software_id", ssa.SoftwareID, "err", err)
 		return nil, oauth.ErrInvalidSoftwareStatement.WithDescription("the keys at software_jwks_endpoint could not be fetched")
@@ -531,10 +531,11 @@ func (s *Server) softwareKeys(ctx context.Context, ssa *sandbox.SSA) (jwk.Set, e
 	return set, nil
 }
 
-// fetchSoftwareJWKS GETs a JWK set over https. The URL comes from a
-// statement the directory signed, so it is not attacker-chosen; the fetch
-// is still bounded in time and size.
-func fetchSoftwareJWKS(ctx context.Context, endpoint string) (jwk.Set, error) {
+// fetchSoftwareJWKS GETs a JWK set over https with client (keyFetchClient:
+// public addresses only, no redirects). The URL comes from a statement the
+// directory signed, but a TPP chose it; the fetch is bounded in time and
+// size.
+func fetchSoftwareJWKS(ctx context.Context, client *http.Client, endpoint string) (jwk.Set, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
 		return nil, fmt.Errorf("software_jwks_endpoint %q is not an https URL", endpoint)
@@ -546,16 +547,6 @@ func fetchSoftwareJWKS(ctx context.Context, endpoint string) (jwk.Set, error) {
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json, application/jwk-set+json")
-	client := &http.Client{
-		Timeout: softwareJWKSTimeout,
-		// A redirect must not downgrade the fetch to plain http.
-		CheckRedirect: func(r *http.Request, via []*http.Request) error {
-			if r.URL.Scheme != "https" || len(via) >= 5 {
-				return errors.New("software_jwks_endpoint redirected to a non-https URL or too often")
-			}
-			return nil
-		},
-	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err

@@ -28,6 +28,7 @@ import (
 
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
+	"github.com/obank/obank/events"
 	"github.com/obank/obank/oauth"
 	"github.com/obank/obank/ob"
 )
@@ -95,6 +96,8 @@ type Server struct {
 	// clientJWKS caches parsed client key sets (clientauth.go); its zero
 	// value is ready.
 	clientJWKS jwksCache
+	// keyFetch fetches TPP key sets over the network (keyFetchClient).
+	keyFetch *http.Client
 }
 
 // NewServer returns a server with defaults filled in.
@@ -122,7 +125,17 @@ func NewServer(cfg Config) *Server {
 	cfg.MTLSBaseURL = strings.TrimSuffix(cfg.MTLSBaseURL, "/")
 	s := &Server{cfg: cfg, store: cfg.Store, keys: cfg.Keys, log: cfg.Logger, now: cfg.Now}
 	s.clients = newClientCache(cfg.Store, cfg.ClientCacheTTL, cfg.Now)
+	s.keyFetch = keyFetchClient(cfg.AllowInsecureRedirects)
+	s.clientJWKS.client = s.keyFetch
 	return s
+}
+
+// keyFetchClient fetches TPP key sets (jwks_uri, software_jwks_endpoint):
+// URLs a TPP chose, so the same guard as event callbacks applies — public
+// addresses only (checked when dialling, after DNS), no proxy, no redirects —
+// unless tests or demos allow private ones.
+func keyFetchClient(allowPrivate bool) *http.Client {
+	return events.NewHTTPClient(events.CallbackPolicy{AllowPrivate: allowPrivate}, nil)
 }
 
 // Endpoint paths.

@@ -97,6 +97,8 @@ var nonPublic = []netip.Prefix{
 	netip.MustParsePrefix("2001:db8::/32"),   // documentation
 	netip.MustParsePrefix("2002::/16"),       // 6to4: embeds an IPv4 address
 	netip.MustParsePrefix("5f00::/16"),       // SRv6 SIDs
+	netip.MustParsePrefix("::/96"),           // deprecated IPv4-compatible: embeds an IPv4 address
+	netip.MustParsePrefix("fec0::/10"),       // deprecated site-local
 }
 
 // PublicAddr reports whether a is a public unicast address the bank may

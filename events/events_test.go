@@ -208,6 +208,8 @@ func TestPublicAddr(t *testing.T) {
 		{"fe80::1", false},
 		{"fd00::1", false},
 		{"::ffff:127.0.0.1", false},
+		{"::7f00:1", false}, // IPv4-compatible 127.0.0.1
+		{"fec0::1", false},  // site-local
 		{"::ffff:10.0.0.1", false},
 		{"64:ff9b::7f00:1", false},
 		{"2002:7f00:1::", false},
