@@ -259,6 +259,11 @@ func (s *Server) checkIntent(ctx context.Context, client oauth.Client, req oauth
 	case ob.ConsentAwaitingAuthorisation:
 		return nil
 	case ob.ConsentAuthorised:
+		if c.Kind.Payment() {
+			// Payment consents are single use: they cannot be
+			// re-authenticated (OBIE PIS profile).
+			break
+		}
 		g, err := s.store.AccessGrant(ctx, c.ID)
 		if err != nil && !ob.IsNotFound(err) {
 			return oauth.ErrServerError.WithCause(fmt.Errorf("read access grant: %w", err))
@@ -275,7 +280,7 @@ func consentScope(k ob.ConsentKind) string {
 	switch k {
 	case ob.KindAccountAccess:
 		return oauth.ScopeAccounts
-	case ob.KindDomesticPayment:
+	case ob.KindDomesticPayment, ob.KindDomesticScheduledPayment, ob.KindDomesticStandingOrder:
 		return oauth.ScopePayments
 	case ob.KindFundsConfirmation:
 		return oauth.ScopeFundsConfirmations

@@ -316,6 +316,22 @@ func signingKey(set jwk.Set, kid string) (jwk.Key, error) {
 	return found, nil
 }
 
+// ClientKeys returns a registered client and its public signing keys (the
+// inline JWKS, or the set at its jwks_uri, fetched through the SSRF-guarded
+// client and cached): what the resource APIs verify a TPP's x-jws-signature
+// with. ob.ErrNotFound (wrapped) for an unknown client.
+func (s *Server) ClientKeys(ctx context.Context, clientID string) (oauth.Client, jwk.Set, error) {
+	c, err := s.clients.get(ctx, clientID)
+	if err != nil {
+		return oauth.Client{}, nil, fmt.Errorf("authz: client %s: %w", clientID, err)
+	}
+	set, err := s.clientKeys(ctx, c)
+	if err != nil {
+		return c, nil, fmt.Errorf("authz: keys of client %s: %w", clientID, err)
+	}
+	return c, set, nil
+}
+
 // clientKeys returns a client's public signing keys: its inline JWKS, or
 // the set at its jwks_uri (fetched and cached).
 func (s *Server) clientKeys(ctx context.Context, c oauth.Client) (jwk.Set, error) {

@@ -40,9 +40,11 @@ const (
 
 // consentResource is the resource type and path of each consent kind.
 var consentResource = map[ob.ConsentKind]struct{ rty, path string }{
-	ob.KindAccountAccess:     {"account-access-consent", "/open-banking/v3.1/aisp/account-access-consents/"},
-	ob.KindDomesticPayment:   {"domestic-payment-consent", "/open-banking/v3.1/pisp/domestic-payment-consents/"},
-	ob.KindFundsConfirmation: {"funds-confirmation-consent", "/open-banking/v3.1/cbpii/funds-confirmation-consents/"},
+	ob.KindAccountAccess:            {"account-access-consent", "/open-banking/v3.1/aisp/account-access-consents/"},
+	ob.KindDomesticPayment:          {"domestic-payment-consent", "/open-banking/v3.1/pisp/domestic-payment-consents/"},
+	ob.KindDomesticScheduledPayment: {"domestic-scheduled-payment-consent", "/open-banking/v3.1/pisp/domestic-scheduled-payment-consents/"},
+	ob.KindDomesticStandingOrder:    {"domestic-standing-order-consent", "/open-banking/v3.1/pisp/domestic-standing-order-consents/"},
+	ob.KindFundsConfirmation:        {"funds-confirmation-consent", "/open-banking/v3.1/cbpii/funds-confirmation-consents/"},
 }
 
 // ConsentAuthorizationRevoked reports that the customer (or the bank)

@@ -64,10 +64,22 @@ type ConsentKind string
 
 // Consent kinds.
 const (
-	KindAccountAccess     ConsentKind = "account-access"
-	KindDomesticPayment   ConsentKind = "domestic-payment"
-	KindFundsConfirmation ConsentKind = "funds-confirmation"
+	KindAccountAccess            ConsentKind = "account-access"
+	KindDomesticPayment          ConsentKind = "domestic-payment"
+	KindDomesticScheduledPayment ConsentKind = "domestic-scheduled-payment"
+	KindDomesticStandingOrder    ConsentKind = "domestic-standing-order"
+	KindFundsConfirmation        ConsentKind = "funds-confirmation"
 )
+
+// Payment reports whether k is a payment-initiation consent (scope
+// payments): single use, consumed by its payment order, never revoked.
+func (k ConsentKind) Payment() bool {
+	switch k {
+	case KindDomesticPayment, KindDomesticScheduledPayment, KindDomesticStandingOrder:
+		return true
+	}
+	return false
+}
 
 // Consent is an intent a TPP created for a customer to authorise. Its ID is
 // the ConsentId (the OAuth openbanking_intent_id). On authorisation the bank
@@ -118,8 +130,12 @@ func (c *Consent) Authorise(customerID string, accountIDs []string, now time.Tim
 	if customerID == "" {
 		return fmt.Errorf("ob: authorising consent %s without a customer", c.ID)
 	}
-	if c.Kind == KindAccountAccess && len(accountIDs) == 0 {
+	switch {
+	case c.Kind == KindAccountAccess && len(accountIDs) == 0:
 		return FieldError(CodeFieldMissing, "AccountIDs", "choose at least one account")
+	case (c.Kind.Payment() || c.Kind == KindFundsConfirmation) && len(accountIDs) != 1:
+		// The debtor account the payment or the funds check is for.
+		return FieldError(CodeFieldInvalid, "AccountIDs", "choose exactly one account")
 	}
 	if err := c.transition(ConsentAuthorised, now); err != nil {
 		return err

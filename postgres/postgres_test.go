@@ -177,3 +177,7 @@ func TestLedger(t *testing.T) {
 		},
 	})
 }
+
+func TestPaymentStore(t *testing.T) {
+	obtest.RunPaymentStoreTests(t, func(t *testing.T) obtest.PaymentStore { return pgtest.OpenTestStore(t) })
+}

@@ -13,7 +13,10 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/obank/obank/oauth"
 	"github.com/obank/obank/ob"
+	"github.com/obank/obank/payments"
+	"github.com/obank/obank/payments/risk"
 )
 
 // Browser tests: Debian's chromium, driven by chromedp, walks the whole
@@ -291,5 +294,160 @@ func TestBrowserLoginLock(t *testing.T) {
 	}
 	if strings.HasSuffix(c.location(), "/login/totp") {
 		t.Error("the locked login went on to the second factor")
+	}
+}
+
+// payableAccount returns one of the customer's accounts the service offers
+// for consent id that holds at least minor units of GBP.
+func (st *stack) payableAccount(svc *payments.Service, id string, minor int64) string {
+	st.t.Helper()
+	ctx := context.Background()
+	choices, err := svc.DebtorChoices(ctx, st.consent(id), st.login.CustomerID)
+	if err != nil {
+		st.t.Fatalf("DebtorChoices: %v", err)
+	}
+	for _, a := range choices {
+		la, err := st.store.(payments.Store).LedgerAccount(ctx, a.ID)
+		if err != nil {
+			st.t.Fatalf("LedgerAccount(%s): %v", a.ID, err)
+		}
+		if la.Balance.Currency == "GBP" && la.Balance.Minor >= minor {
+			return a.ID
+		}
+	}
+	st.t.Fatalf("the customer has no GBP account with %d pence among %d choices", minor, len(choices))
+	return ""
+}
+
+// payTo is the payment the browser tests approve: £12.34 to a payee at
+// another bank.
+func payTo() payments.Initiation {
+	in := domesticInitiation(nil)
+	in.InstructedAmount = payments.Amount{Amount: "12.34", Currency: "GBP"}
+	return in
+}
+
+func TestBrowserPaymentAllow(t *testing.T) {
+	c := newChrome(t)
+	var svc *payments.Service
+	rc := risk.DefaultConfig()
+	rc.Weights[risk.RuleUnusualHour] = 0 // the test runs at any hour
+	st := newStack(t, withPaymentService(t, rc, &svc))
+	consentID := st.createPaymentConsent(ob.KindDomesticPayment, payTo())
+	debtor := st.payableAccount(svc, consentID, 1234)
+	u, state := st.authorizeURLScope(consentID, oauth.ScopePayments)
+	c.run("open the authorize URL", chromedp.Navigate(u))
+	c.signIn(st, "0")
+	c.run("payment page", chromedp.WaitVisible(chromedp.CSS("fieldset")))
+	c.shot("03-payment")
+	txt := c.text()
+	for _, want := range []string{"Budget Buddy", "£12.34", "Harbour Lane Bakery", "•••• 4321", "INV-0042", "Pay from"} {
+		if !strings.Contains(txt, want) {
+			t.Errorf("payment page text lacks %q:\n%s", want, txt)
+		}
+	}
+	c.run("choose "+debtor, chromedp.Click(chromedp.CSS(`input[name="account"][value="`+debtor+`"]`)))
+	c.shot("04-payment-chosen")
+	c.submit("allow", chromedp.Click(chromedp.CSS(`button[value="allow"]`)))
+	back := c.waitLocation(st.client.RedirectURIs[0])
+	c.shot("05-back-at-tpp")
+	p := redirectParams(t, back)
+	if p.Get("code") == "" || p.Get("state") != state {
+		t.Fatalf("redirect to the TPP = %s, want a code and state %s", back, state)
+	}
+	got := st.consent(consentID)
+	if got.Status != ob.ConsentAuthorised || got.CustomerID != st.login.CustomerID || !slices.Equal(got.AccountIDs, []string{debtor}) {
+		t.Errorf("consent = %s for %q with %v, want Authorised for %s with [%s]", got.Status, got.CustomerID,
+			got.AccountIDs, st.login.CustomerID, debtor)
+	}
+	if pl, err := payments.DecodeConsentPayload(got); err != nil || pl.Assessment == nil {
+		t.Errorf("consent payload after authorisation: %+v, %v; want the risk assessment", pl, err)
+	}
+	ok, _, err := svc.ConsentFunds(context.Background(), st.client.ID, consentID, ob.KindDomesticPayment, consentID)
+	if err != nil || !ok {
+		t.Errorf("ConsentFunds after authorisation = %v, %v; want funds available", ok, err)
+	}
+}
+
+func TestBrowserPaymentStepUp(t *testing.T) {
+	c := newChrome(t)
+	var svc *payments.Service
+	rc := risk.DefaultConfig()
+	// A new payee alone (0.3) asks the customer for a new code.
+	rc.MediumAt, rc.MediumAction = 0.2, risk.StepUp
+	st := newStack(t, withPaymentService(t, rc, &svc))
+	consentID := st.createPaymentConsent(ob.KindDomesticPayment, payTo())
+	debtor := st.payableAccount(svc, consentID, 1234)
+	u, _ := st.authorizeURLScope(consentID, oauth.ScopePayments)
+	c.run("open the authorize URL", chromedp.Navigate(u))
+	c.signIn(st, "0")
+	c.run("payment page", chromedp.WaitVisible(chromedp.CSS("fieldset")),
+		chromedp.Click(chromedp.CSS(`input[name="account"][value="`+debtor+`"]`)))
+	c.submit("allow", chromedp.Click(chromedp.CSS(`button[value="allow"]`)))
+	c.run("step-up field", chromedp.WaitVisible(chromedp.CSS("#code")))
+	c.shot("04-step-up")
+	if txt := c.text(); !strings.Contains(txt, "For your security, confirm this payment with a new code from your authenticator app") {
+		t.Errorf("step-up page text:\n%s", txt)
+	}
+	if got := st.consent(consentID).Status; got != ob.ConsentAwaitingAuthorisation {
+		t.Fatalf("consent = %s before the step-up, want AwaitingAuthorisation", got)
+	}
+	// The login's code is spent: a new one is needed.
+	if status := c.submit("the login's code again",
+		chromedp.SendKeys(chromedp.CSS("#code"), st.totpCode()),
+		chromedp.Click(chromedp.CSS(`button[value="allow"]`))); status != http.StatusUnauthorized {
+		t.Errorf("step-up with the spent code: status %d, want 401", status)
+	}
+	c.shot("05-step-up-spent-code")
+	st.clock.Advance(30 * time.Second)
+	c.submit("a new code",
+		chromedp.SendKeys(chromedp.CSS("#code"), st.totpCode()),
+		chromedp.Click(chromedp.CSS(`button[value="allow"]`)))
+	back := c.waitLocation(st.client.RedirectURIs[0])
+	c.shot("06-back-at-tpp")
+	if p := redirectParams(t, back); p.Get("code") == "" {
+		t.Fatalf("redirect to the TPP = %s, want a code", back)
+	}
+	got := st.consent(consentID)
+	if got.Status != ob.ConsentAuthorised || !slices.Equal(got.AccountIDs, []string{debtor}) {
+		t.Errorf("consent = %s with %v, want Authorised with [%s]", got.Status, got.AccountIDs, debtor)
+	}
+	if pl, err := payments.DecodeConsentPayload(got); err != nil || !pl.SteppedUp {
+		t.Errorf("consent payload: SteppedUp = %v (%v), want true", pl.SteppedUp, err)
+	}
+}
+
+func TestBrowserFundsConfirmation(t *testing.T) {
+	c := newChrome(t)
+	var svc *payments.Service
+	st := newStack(t, withPaymentService(t, risk.DefaultConfig(), &svc))
+	acc := st.accounts[0]
+	consentID := st.createFundsConsent(*st.debtorOf(acc))
+	u, _ := st.authorizeURLScope(consentID, oauth.ScopeFundsConfirmations)
+	c.run("open the authorize URL", chromedp.Navigate(u))
+	c.signIn(st, "0")
+	c.run("funds page", chromedp.WaitVisible(chromedp.CSS("fieldset")))
+	c.shot("03-funds")
+	if txt := c.text(); !strings.Contains(txt, "does not see your balance") {
+		t.Errorf("funds page text:\n%s", txt)
+	}
+	// The only account is preselected: Allow at once.
+	c.submit("allow", chromedp.Click(chromedp.CSS(`button[value="allow"]`)))
+	c.waitLocation(st.client.RedirectURIs[0])
+	if got := st.consent(consentID); got.Status != ob.ConsentAuthorised || !slices.Equal(got.AccountIDs, []string{acc}) {
+		t.Errorf("consent = %s with %v, want Authorised with [%s]", got.Status, got.AccountIDs, acc)
+	}
+
+	// The dashboard revokes it.
+	st.clock.Advance(30 * time.Second)
+	c.run("open the dashboard", chromedp.Navigate(st.public.URL+"/consents"))
+	c.signIn(st, "1")
+	c.run("dashboard", chromedp.WaitVisible(chromedp.CSS("button.danger")))
+	c.shot("12-dashboard-funds")
+	c.submit("revoke", chromedp.Click(chromedp.CSS("button.danger")))
+	c.run("dashboard after revoking", chromedp.WaitVisible(chromedp.CSS(".notice")))
+	c.shot("13-dashboard-funds-revoked")
+	if got := st.consent(consentID).Status; got != ob.ConsentRevoked {
+		t.Errorf("funds consent after revoking = %s, want Revoked", got)
 	}
 }

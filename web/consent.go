@@ -7,6 +7,7 @@ import (
 
 	"github.com/obank/obank/oauth"
 	"github.com/obank/obank/ob"
+	"github.com/obank/obank/payments"
 	"github.com/obank/obank/web/webstore"
 )
 
@@ -25,11 +26,16 @@ type consentPage struct {
 
 // decision is everything the consent page and its answer need.
 type decision struct {
-	s        webstore.Session
-	auth     oauth.AuthSession
-	consent  ob.Consent
-	client   oauth.Client
-	accounts []ob.Account // eligible accounts of the customer
+	s       webstore.Session
+	auth    oauth.AuthSession
+	consent ob.Consent
+	client  oauth.Client
+	// accounts are the accounts the customer may choose: their eligible
+	// ones for account access, the payment service's DebtorChoices for
+	// payment and funds-confirmation consents.
+	accounts []ob.Account
+	payment  *paymentDetails               // payment kinds
+	funds    *payments.FundsConsentPayload // funds confirmation
 }
 
 var errRequestEnded = &pageError{http.StatusBadRequest, "This request has ended",
@@ -83,6 +89,13 @@ func (j *Journey) loadDecision(r *http.Request, post bool) (d decision, reason s
 	if d.client, err = j.store.Client(ctx, d.auth.Request.ClientID); err != nil {
 		return d, "", err
 	}
+	switch k := d.consent.Kind; {
+	case k.Payment() || k == ob.KindFundsConfirmation:
+		reason, err = j.loadDebtor(ctx, &d)
+		return d, reason, err
+	case k != ob.KindAccountAccess:
+		return d, "the bank cannot authorise this kind of consent here", nil
+	}
 	all, err := j.store.AccountsByCustomer(ctx, d.s.CustomerID)
 	if err != nil {
 		return d, "", err
@@ -103,6 +116,9 @@ func (j *Journey) consentPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	if reason != "" {
 		return j.deny(w, r, d, reason)
+	}
+	if d.consent.Kind != ob.KindAccountAccess {
+		return j.renderDebtor(w, r, http.StatusOK, d, "", "", false)
 	}
 	j.renderConsent(w, http.StatusOK, d, nil, "")
 	return nil
@@ -145,11 +161,18 @@ func (j *Journey) decide(w http.ResponseWriter, r *http.Request) error {
 	if reason != "" {
 		return j.deny(w, r, d, reason)
 	}
+	debtor := d.consent.Kind != ob.KindAccountAccess
 	switch r.PostForm.Get("decision") {
 	case "deny":
 		return j.reject(w, r, d)
 	case "allow":
+		if debtor {
+			return j.allowDebtor(w, r, d)
+		}
 		return j.allow(w, r, d)
+	}
+	if debtor {
+		return j.renderDebtor(w, r, http.StatusBadRequest, d, "", "Choose Allow or Deny.", false)
 	}
 	j.renderConsent(w, http.StatusBadRequest, d, nil, "Choose Allow or Deny.")
 	return nil

@@ -1,11 +1,10 @@
 package web
 
 import (
-	"net/url"
-	"time"
-
 	"net/http"
+	"net/url"
 	"slices"
+	"time"
 
 	"github.com/obank/obank/ob"
 	"github.com/obank/obank/web/webstore"
@@ -33,7 +32,21 @@ type consentView struct {
 	LastAccess  string
 	State       string
 	Active      bool
+	// Kind names the consent's kind ("Payment", "Funds checks", ...).
+	Kind string
+	// Payment is what a payment consent pays, e.g. "£25.00 to Jane
+	// Smith"; Schedule says when (scheduled payments, standing orders).
+	Payment  string
+	Schedule string
+	// Funds marks a funds-confirmation consent.
+	Funds bool
+	// Revocable shows the Revoke button: active account-access and
+	// funds-confirmation consents (a payment consent is used once).
+	Revocable bool
 }
+
+var errConsentEnded = &pageError{http.StatusBadRequest, "This consent has ended",
+	"The app's access has already ended, so there is nothing to revoke."}
 
 // dashboardSession returns the customer's fully authenticated session, or
 // sends the browser to log in (with a fresh dashboard session) and returns
@@ -115,6 +128,24 @@ func (j *Journey) dashboard(w http.ResponseWriter, r *http.Request) error {
 			v.Granted = dateTime(g.CreatedAt)
 			v.State, v.Active = grantState(c, g, now)
 		}
+		v.Kind = kindText[c.Kind]
+		switch {
+		case c.Kind.Payment():
+			v.State, v.Active = paymentState(c)
+			if d, err := readPayment(c); err != nil {
+				j.log.ErrorContext(ctx, "read payment consent", "consent", c.ID, "err", err)
+			} else {
+				v.Payment, v.Schedule = dashboardPayment(d)
+			}
+		case c.Kind == ob.KindFundsConfirmation:
+			v.Funds = true
+			if c.Status == ob.ConsentRevoked {
+				v.State, v.Active = "Revoked on "+dateTime(c.StatusUpdateDateTime), false
+			}
+			v.Revocable = v.Active
+		default:
+			v.Revocable = v.Active
+		}
 		if v.ID == r.URL.Query().Get("revoked") {
 			p.Revoked = v.TPPName
 		}
@@ -139,9 +170,45 @@ func grantState(c ob.Consent, g ob.AccessGrant, now time.Time) (string, bool) {
 	return "Active", true
 }
 
+// paymentState says where a payment consent is. It has no Revoke: it is
+// used once, by the payment the app makes with it.
+func paymentState(c ob.Consent) (string, bool) {
+	switch c.Status {
+	case ob.ConsentAuthorised:
+		if c.DeletedAt == nil {
+			return "Allowed, not made yet", true
+		}
+	case ob.ConsentConsumed:
+		if c.Kind == ob.KindDomesticPayment {
+			return "Payment made", false
+		}
+		return "Set up", false
+	case ob.ConsentExpired:
+		return "Expired", false
+	case ob.ConsentRejected:
+		return "Not allowed", false
+	}
+	return "Ended", false
+}
+
+// dashboardPayment summarises a payment consent for the dashboard.
+func dashboardPayment(d *paymentDetails) (payment, schedule string) {
+	if s := d.Standing; s != nil {
+		return s.Recurring + " to " + d.Payee, s.Frequency + ", first " + s.First
+	}
+	payment = d.Amount + " to " + d.Payee
+	if d.ExecutionDate != "" {
+		schedule = "on " + d.ExecutionDate
+	}
+	return payment, schedule
+}
+
 // revoke revokes a consent's access at once: the grant and every token
-// bound to it. The consent's status stays as it is, as OBIE prescribes for
-// a revocation at the bank; the TPP learns of it through the events hook.
+// bound to it. An account-access consent's status stays as it is, as OBIE
+// prescribes for a revocation at the bank; a funds-confirmation consent
+// becomes Revoked, as the CBPII specification has it. Payment consents
+// cannot be revoked (they are used once). The TPP learns of it through the
+// events hook.
 func (j *Journey) revoke(w http.ResponseWriter, r *http.Request) error {
 	s, err := j.postSession(r)
 	if err != nil {
@@ -160,10 +227,33 @@ func (j *Journey) revoke(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := j.now()
-	if err := j.store.RevokeGrant(ctx, c.ID, now); ob.IsNotFound(err) {
-		return notFound
-	} else if err != nil {
-		return err
+	switch {
+	case c.Kind.Payment():
+		return &pageError{http.StatusBadRequest, "A payment cannot be revoked",
+			"A payment consent is used once, by the payment you allowed. To stop a standing order or a scheduled payment, contact the bank."}
+	case c.Kind == ob.KindFundsConfirmation:
+		if c.Status == ob.ConsentRevoked {
+			// Revoked already (a second click): nothing more to do or tell.
+			http.Redirect(w, r, PathDashboard+"?revoked="+url.QueryEscape(c.ID), http.StatusSeeOther)
+			return nil
+		}
+		if c.DeletedAt != nil {
+			return errConsentEnded
+		}
+		c, err = j.store.UpdateConsent(ctx, c.ID, now, func(c *ob.Consent) error { return c.Revoke(now) })
+		if ob.ErrorCode(err) == ob.CodeResourceInvalidConsentStatus {
+			return errConsentEnded
+		} else if ob.IsNotFound(err) {
+			return notFound
+		} else if err != nil {
+			return err
+		}
+	default:
+		if err := j.store.RevokeGrant(ctx, c.ID, now); ob.IsNotFound(err) {
+			return notFound
+		} else if err != nil {
+			return err
+		}
 	}
 	j.audit(r, webstore.AuditConsentRevoked, s.CustomerID, c, "revoked by the customer on the dashboard")
 	j.log.InfoContext(ctx, "customer revoked consent", "consent", c.ID, "client", c.TPPID, sessionAttrs(s))

@@ -37,8 +37,11 @@ import (
 	"github.com/obank/obank/internal/pki"
 	"github.com/obank/obank/internal/sqlstore"
 	"github.com/obank/obank/internal/totp"
+	"github.com/obank/obank/ledger"
 	"github.com/obank/obank/oauth"
 	"github.com/obank/obank/ob"
+	"github.com/obank/obank/payments"
+	"github.com/obank/obank/payments/risk"
 	"github.com/obank/obank/sandbox"
 	"github.com/obank/obank/sqlite"
 	"github.com/obank/obank/web"
@@ -52,8 +55,11 @@ type fullStore interface {
 	web.Store
 }
 
-// The SQL store is what serve gives the pages.
-var _ web.Store = (*sqlstore.Store)(nil)
+// The SQL store is what serve gives the pages and the payment service.
+var (
+	_ web.Store      = (*sqlstore.Store)(nil)
+	_ payments.Store = (*sqlstore.Store)(nil)
+)
 
 // testClock is a settable clock shared by every part of the stack. It
 // starts at the real time (certificates must be valid).
@@ -160,6 +166,11 @@ func newStack(tb testing.TB, opts ...stackOption) *stack {
 	if err := fs.Import(context.Background(), shared.bank); err != nil {
 		tb.Fatalf("Import: %v", err)
 	}
+	// As serve does: every account gets its opening entry in the ledger,
+	// which payments read and post to.
+	if _, err := ledger.Open(context.Background(), s, st.clock.Now()); err != nil {
+		tb.Fatalf("ledger.Open: %v", err)
+	}
 	st.pickCustomer()
 
 	secret := make([]byte, 32)
@@ -247,7 +258,8 @@ func (st *stack) pickCustomer() {
 // (as DCR would), with the test's loopback redirect URI.
 func (st *stack) registerTPP() {
 	b, err := shared.tppDir.IssueTPP(sandbox.TPPRequest{
-		Name: "Budget Buddy", RedirectURIs: []string{"https://tpp.example/cb"}, Roles: []string{sandbox.RoleAISP},
+		Name: "Budget Buddy", RedirectURIs: []string{"https://tpp.example/cb"},
+		Roles:   []string{sandbox.RoleAISP, sandbox.RolePISP, sandbox.RoleCBPII},
 		LogoURI: "https://tpp.example/logo.png", TransportKey: shared.tppKeys[0], SigningKey: shared.tppKeys[1],
 	})
 	if err != nil {
@@ -350,16 +362,24 @@ func (st *stack) createConsent() string {
 	return id
 }
 
-// authorizeURL returns the FAPI 1 hybrid authorization URL for consentID,
-// with a request object signed by the TPP, and its state.
+// authorizeURL returns the FAPI 1 hybrid authorization URL for
+// account-access consent consentID, with a request object signed by the
+// TPP, and its state.
 func (st *stack) authorizeURL(consentID string) (string, string) {
+	st.t.Helper()
+	return st.authorizeURLScope(consentID, oauth.ScopeAccounts)
+}
+
+// authorizeURLScope is authorizeURL for a consent of scope (accounts,
+// payments, fundsconfirmations).
+func (st *stack) authorizeURLScope(consentID, scope string) (string, string) {
 	st.t.Helper()
 	now := st.clock.Now()
 	state := "st-" + uuid.NewString()
 	claims := map[string]any{
 		"iss": st.client.ID, "aud": st.public.URL, "client_id": st.client.ID, "jti": uuid.NewString(),
 		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(10 * time.Minute).Unix(),
-		"response_type": "code id_token", "redirect_uri": st.client.RedirectURIs[0], "scope": "openid accounts",
+		"response_type": "code id_token", "redirect_uri": st.client.RedirectURIs[0], "scope": "openid " + scope,
 		"state": state, "nonce": "n-" + uuid.NewString(),
 		"claims": map[string]any{"id_token": map[string]any{
 			"openbanking_intent_id": map[string]any{"value": consentID, "essential": true},
@@ -374,7 +394,7 @@ func (st *stack) authorizeURL(consentID string) (string, string) {
 	if err != nil {
 		st.t.Fatal(err)
 	}
-	q := url.Values{"client_id": {st.client.ID}, "response_type": {"code id_token"}, "scope": {"openid accounts"},
+	q := url.Values{"client_id": {st.client.ID}, "response_type": {"code id_token"}, "scope": {"openid " + scope},
 		"request": {string(ro)}}
 	return st.public.URL + authz.PathAuthorize + "?" + q.Encode(), state
 }
@@ -564,4 +584,21 @@ func redirectParams(tb testing.TB, location string) url.Values {
 		return v
 	}
 	return u.Query()
+}
+
+// withPaymentService gives the journey the real payment service over the
+// stack's store, scoring with rc.
+func withPaymentService(tb testing.TB, rc risk.Config, svc **payments.Service) stackOption {
+	return func(c *web.Config) {
+		tb.Helper()
+		engine, err := risk.New(rc)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		s, err := payments.NewService(payments.Config{Store: c.Store.(payments.Store), Risk: engine, Now: c.Now, Logger: c.Logger})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		*svc, c.Payments = s, s
+	}
 }

@@ -194,19 +194,27 @@ func (j *Journey) renderTOTP(w http.ResponseWriter, status int, s webstore.Sessi
 	}
 	p := totpPage{page: page{Title: "Enter your security code", CSRF: s.CSRF, Error: msg}, Name: c.Name}
 	if j.cfg.DemoMode {
-		key, err := totp.DecodeSecret(c.TOTPSecret)
-		if err != nil {
-			return fmt.Errorf("customer %s: %w", c.ID, err)
+		var err error
+		if p.DemoCode, err = j.demoCode(c); err != nil {
+			return err
 		}
-		p.DemoCode = totp.At(key, j.now())
 	}
 	j.render(w, status, "totp", p)
 	return nil
 }
 
-// totp checks the code. A code is accepted once per customer and time step
-// (the store records the last step used); wrong codes count towards the
-// same lock as wrong passwords, so the million codes cannot be tried.
+// demoCode is the customer's current one-time code, which the pages show in
+// demo mode.
+func (j *Journey) demoCode(c ob.Customer) (string, error) {
+	key, err := totp.DecodeSecret(c.TOTPSecret)
+	if err != nil {
+		return "", fmt.Errorf("customer %s: %w", c.ID, err)
+	}
+	return totp.At(key, j.now()), nil
+}
+
+// totp checks the code (see checkCode) and completes strong customer
+// authentication.
 func (j *Journey) totp(w http.ResponseWriter, r *http.Request) error {
 	s, c, err := j.passwordSession(w, r, true)
 	if err != nil {
@@ -220,44 +228,18 @@ func (j *Journey) totp(w http.ResponseWriter, r *http.Request) error {
 		return &pageError{http.StatusForbidden, "No second factor", msgNoFactor}
 	}
 	ctx := r.Context()
-	now := j.now()
-	thr, err := j.store.LoginThrottle(ctx, c.Username)
-	if err != nil {
+	switch res, err := j.checkCode(ctx, c, r.PostForm.Get("code")); {
+	case err != nil:
 		return err
-	}
-	if thr.Locked(now) {
+	case res == codeLocked:
 		if err := j.endSession(w, r, s); err != nil {
 			return err
 		}
 		return &pageError{http.StatusTooManyRequests, "Signing in is locked", msgLocked}
-	}
-	key, err := totp.DecodeSecret(c.TOTPSecret)
-	if err != nil {
-		return fmt.Errorf("customer %s: %w", c.ID, err)
-	}
-	code := trimField(r.PostForm.Get("code"), totpCodeSize+1)
-	step, ok := totp.Validate(key, code, now)
-	if ok {
-		if ok, err = j.store.UseTOTPStep(ctx, c.ID, step); err != nil {
-			return err
-		}
-	}
-	if !ok {
-		locked, err := j.loginFailed(ctx, c.Username, c.ID)
-		if err != nil {
-			return err
-		}
-		if locked {
-			if err := j.endSession(w, r, s); err != nil {
-				return err
-			}
-			return &pageError{http.StatusTooManyRequests, "Signing in is locked", msgLocked}
-		}
+	case res == codeWrong:
 		return j.renderTOTP(w, http.StatusUnauthorized, s, c, msgBadCode)
 	}
-	if err := j.store.ClearLoginFailures(ctx, c.Username); err != nil {
-		return err
-	}
+	now := j.now()
 	s.SCAAt = &now
 	if err := j.store.UpdateWebSession(ctx, s); err != nil {
 		return err
@@ -265,6 +247,58 @@ func (j *Journey) totp(w http.ResponseWriter, r *http.Request) error {
 	j.log.InfoContext(ctx, "strong customer authentication done", sessionAttrs(s))
 	http.Redirect(w, r, nextAfterSCA(s), http.StatusSeeOther)
 	return nil
+}
+
+// codeResult is the outcome of checkCode.
+type codeResult int
+
+const (
+	codeOK     codeResult = iota
+	codeWrong             // wrong, replayed or older than the last one used
+	codeLocked            // the username is locked (perhaps by this code)
+)
+
+// checkCode verifies customer c's one-time code: the login's second factor
+// and the step-up on a payment's consent page. A code is accepted once per
+// customer and time step (the store records the last step used); wrong
+// codes count towards the same lock as wrong passwords, so the million
+// codes cannot be tried, and a right one clears the count.
+func (j *Journey) checkCode(ctx context.Context, c ob.Customer, code string) (codeResult, error) {
+	if c.TOTPSecret == "" {
+		return codeWrong, &pageError{http.StatusForbidden, "No second factor", msgNoFactor}
+	}
+	now := j.now()
+	thr, err := j.store.LoginThrottle(ctx, c.Username)
+	if err != nil {
+		return codeWrong, err
+	}
+	if thr.Locked(now) {
+		return codeLocked, nil
+	}
+	key, err := totp.DecodeSecret(c.TOTPSecret)
+	if err != nil {
+		return codeWrong, fmt.Errorf("customer %s: %w", c.ID, err)
+	}
+	step, ok := totp.Validate(key, trimField(code, totpCodeSize+1), now)
+	if ok {
+		if ok, err = j.store.UseTOTPStep(ctx, c.ID, step); err != nil {
+			return codeWrong, err
+		}
+	}
+	if !ok {
+		locked, err := j.loginFailed(ctx, c.Username, c.ID)
+		if err != nil {
+			return codeWrong, err
+		}
+		if locked {
+			return codeLocked, nil
+		}
+		return codeWrong, nil
+	}
+	if err := j.store.ClearLoginFailures(ctx, c.Username); err != nil {
+		return codeWrong, err
+	}
+	return codeOK, nil
 }
 
 // logout ends the session.

@@ -15,8 +15,11 @@
 //
 // File map: web.go (this: config, routes, Begin), session.go (cookies,
 // sessions, CSRF, headers, rendering), login.go (password and TOTP),
-// consent.go, dashboard.go, describe.go (plain-English permissions and
-// account labels), webstore/ (the records and their store interface).
+// consent.go (the decision page of every kind, account access's own),
+// payment.go (payment and funds-confirmation consents, with the fraud
+// score's step-up), dashboard.go, describe.go and describe_payment.go
+// (plain-English permissions, account labels, amounts, frequencies),
+// webstore/ (the records and their store interface).
 package web
 
 import (
@@ -71,6 +74,9 @@ type Config struct {
 	Finisher authz.Finisher
 	// Events, when set, hears of revocations at the dashboard.
 	Events Events
+	// Payments authorises payment and funds-confirmation consents; when
+	// nil, those are denied ("payments are not available").
+	Payments PaymentConsents
 	// DemoMode shows the current TOTP code on the second-factor page so a
 	// person trying the demo bank can sign in.
 	DemoMode bool
@@ -171,8 +177,12 @@ func parsePages() (map[string]*template.Template, error) {
 		return nil, err
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"login", "totp", "consent", "dashboard", "message"} {
-		t, err := template.Must(layout.Clone()).ParseFS(templateFiles, "templates/"+name+".html")
+	for _, name := range []string{"login", "totp", "consent", "payment_consent", "funds_consent", "dashboard", "message"} {
+		files := []string{"templates/" + name + ".html"}
+		if name == "payment_consent" || name == "funds_consent" {
+			files = append(files, "templates/debtor.html")
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(templateFiles, files...)
 		if err != nil {
 			return nil, err
 		}

@@ -162,7 +162,13 @@ func TestCSRF(t *testing.T) {
 		}
 		return v
 	}
-	for name, csrf := range map[string][]string{"missing": nil, "empty": {""}, "wrong": {"x" + login.csrf()[1:]}} {
+	// The wrong token differs from the right one in its first character
+	// (a fixed "x" would match one token in 64).
+	wrong := "x" + login.csrf()[1:]
+	if wrong == login.csrf() {
+		wrong = "y" + login.csrf()[1:]
+	}
+	for name, csrf := range map[string][]string{"missing": nil, "empty": {""}, "wrong": {wrong}} {
 		r := b.post(web.PathLogin, creds(csrf))
 		if r.Status != http.StatusForbidden {
 			t.Errorf("POST /login with %s CSRF token = %d, want 403", name, r.Status)

@@ -93,25 +93,65 @@ func HashBody(body []byte) []byte {
 // roll it back; its error is returned as is. See the comment above for how
 // concurrent duplicates resolve to exactly one creation.
 func (s *Store) WithIdempotency(ctx context.Context, req IdempotencyRequest, create func(tx *sql.Tx) (IdempotentResult, error)) (res IdempotentResult, replayed bool, err error) {
-	if err := ob.ValidateIdempotencyKey(req.Key); err != nil {
+	if err := req.validate(); err != nil {
 		return IdempotentResult{}, false, err
 	}
-	if req.TPPID == "" || req.Kind == "" || len(req.RequestHash) == 0 || req.Now.IsZero() {
-		return IdempotentResult{}, false, errors.New("sqlstore: idempotency: TPP, kind, request hash and time are required")
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return IdempotentResult{}, false, s.wrapErr(err, "idempotency: begin")
 	}
+	defer tx.Rollback()
+	res, replayed, err = s.idempotentIn(ctx, tx, req, create)
+	if err != nil || replayed {
+		return res, replayed, err
+	}
+	if err := tx.Commit(); err != nil {
+		return IdempotentResult{}, false, s.wrapErr(err, "idempotency: commit")
+	}
+	return res, false, nil
+}
+
+// validate checks what every idempotent request needs.
+func (req IdempotencyRequest) validate() error {
+	if err := ob.ValidateIdempotencyKey(req.Key); err != nil {
+		return err
+	}
+	if req.TPPID == "" || req.Kind == "" || len(req.RequestHash) == 0 || req.Now.IsZero() {
+		return errors.New("sqlstore: idempotency: TPP, kind, request hash and time are required")
+	}
+	return nil
+}
+
+// idempotentIn is WithIdempotency's work inside tx, which the caller
+// commits unless it returns an error or a replay (a replay wrote nothing):
+// claim the key, or answer from it when it is live; run create; record its
+// result with the key.
+func (s *Store) idempotentIn(ctx context.Context, tx *sql.Tx, req IdempotencyRequest, create func(tx *sql.Tx) (IdempotentResult, error)) (IdempotentResult, bool, error) {
+	stored, live, err := s.claimKey(ctx, tx, req)
+	if err != nil || live {
+		return stored, live, err
+	}
+	res, err := create(tx)
+	if err != nil {
+		return IdempotentResult{}, false, err
+	}
+	if err := s.recordKey(ctx, tx, req, &res); err != nil {
+		return IdempotentResult{}, false, err
+	}
+	return res, false, nil
+}
+
+// claimKey claims req's key in tx: it inserts a fresh row, or takes over an
+// expired one, and reports live false. When the key is live it writes
+// nothing and reports live true with the stored result if the request hash
+// and kind are equal, ErrIdempotencyMismatch otherwise.
+func (s *Store) claimKey(ctx context.Context, tx *sql.Tx, req IdempotencyRequest) (stored IdempotentResult, live bool, err error) {
 	ttl := req.TTL
 	if ttl <= 0 {
 		ttl = ob.IdempotencyTTL
 	}
 	hash := hex.EncodeToString(req.RequestHash)
 	now := micros(req.Now)
-
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return IdempotentResult{}, false, s.wrapErr(err, "idempotency: begin")
-	}
-	defer tx.Rollback()
-
 	var claimed string
 	err = tx.QueryRowContext(ctx, `INSERT INTO idempotency_keys (tpp_id, key, request_hash, resource_kind,
 		resource_id, response, status, created_at, expires_at)
@@ -123,36 +163,38 @@ func (s *Store) WithIdempotency(ctx context.Context, req IdempotencyRequest, cre
 		RETURNING tpp_id`,
 		req.TPPID, req.Key, hash, req.Kind, now, micros(req.Now.Add(ttl))).Scan(&claimed)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		// A live key: replay or refuse.
-		var (
-			storedHash, kind string
-			created          int64
-		)
-		err = tx.QueryRowContext(ctx, `SELECT request_hash, resource_kind, resource_id, response, status, created_at
-			FROM idempotency_keys WHERE tpp_id = $1 AND key = $2`, req.TPPID, req.Key).
-			Scan(&storedHash, &kind, &res.ResourceID, &res.Response, &res.Status, &created)
-		if err != nil {
-			return IdempotentResult{}, false, s.wrapErr(err, "idempotency: read key")
-		}
-		if res.Status == 0 {
-			return IdempotentResult{}, false, fmt.Errorf("sqlstore: idempotency: key %q of %s is incomplete", req.Key, req.TPPID)
-		}
-		if storedHash != hash || kind != req.Kind {
-			return IdempotentResult{}, false, ErrIdempotencyMismatch
-		}
-		res.CreatedAt = fromMicros(created)
-		return res, true, nil
-	case err != nil:
+	case err == nil:
+		return IdempotentResult{}, false, nil
+	case !errors.Is(err, sql.ErrNoRows):
 		return IdempotentResult{}, false, s.wrapErr(err, "idempotency: claim key")
 	}
-
-	res, err = create(tx)
+	// A live key: replay or refuse.
+	var (
+		storedHash, kind string
+		created          int64
+	)
+	err = tx.QueryRowContext(ctx, `SELECT request_hash, resource_kind, resource_id, response, status, created_at
+		FROM idempotency_keys WHERE tpp_id = $1 AND key = $2`, req.TPPID, req.Key).
+		Scan(&storedHash, &kind, &stored.ResourceID, &stored.Response, &stored.Status, &created)
 	if err != nil {
-		return IdempotentResult{}, false, err
+		return IdempotentResult{}, false, s.wrapErr(err, "idempotency: read key")
 	}
+	if stored.Status == 0 {
+		return IdempotentResult{}, false, fmt.Errorf("sqlstore: idempotency: key %q of %s is incomplete", req.Key, req.TPPID)
+	}
+	if storedHash != hash || kind != req.Kind {
+		return IdempotentResult{}, false, ErrIdempotencyMismatch
+	}
+	stored.CreatedAt = fromMicros(created)
+	return stored, true, nil
+}
+
+// recordKey fills the key claimed by claimKey in tx with what create
+// produced, defaulting res's Status to 201 and Response to empty, and sets
+// res.CreatedAt.
+func (s *Store) recordKey(ctx context.Context, tx *sql.Tx, req IdempotencyRequest, res *IdempotentResult) error {
 	if res.ResourceID == "" {
-		return IdempotentResult{}, false, errors.New("sqlstore: idempotency: create returned no resource id")
+		return errors.New("sqlstore: idempotency: create returned no resource id")
 	}
 	if res.Status == 0 {
 		res.Status = 201
@@ -162,13 +204,10 @@ func (s *Store) WithIdempotency(ctx context.Context, req IdempotencyRequest, cre
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE idempotency_keys SET resource_id = $3, response = $4, status = $5
 		WHERE tpp_id = $1 AND key = $2`, req.TPPID, req.Key, res.ResourceID, res.Response, res.Status); err != nil {
-		return IdempotentResult{}, false, s.wrapErr(err, "idempotency: record key")
+		return s.wrapErr(err, "idempotency: record key")
 	}
-	if err := tx.Commit(); err != nil {
-		return IdempotentResult{}, false, s.wrapErr(err, "idempotency: commit")
-	}
-	res.CreatedAt = fromMicros(now)
-	return res, false, nil
+	res.CreatedAt = fromMicros(micros(req.Now))
+	return nil
 }
 
 // DeleteExpiredIdempotencyKeys removes up to limit keys expired at now (the

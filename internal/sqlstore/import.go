@@ -161,6 +161,10 @@ func (s *Store) importData(ctx context.Context, tx *sql.Tx, d *ob.BankData) erro
 			return s.wrapErr(err, "import %s", st.table)
 		}
 	}
+	// Index the accounts' identifications (account_identifiers, 0009).
+	if err := s.importIdentifiers(ctx, tx, d.Accounts); err != nil {
+		return err
+	}
 	// Account for the transactions in the same database transaction.
 	if err := addTxStats(ctx, tx, d.Transactions); err != nil {
 		return s.wrapErr(err, "import")
@@ -176,6 +180,7 @@ type inserter struct {
 	table   string
 	cols    []string
 	perStmt int       // rows in a full batch
+	suffix  string    // appended to every statement (an ON CONFLICT clause)
 	full    *sql.Stmt // prepared on first use
 	args    []any
 	rows    int
@@ -244,6 +249,7 @@ func (b *inserter) query(n int) string {
 		}
 		sb.WriteByte(')')
 	}
+	sb.WriteString(b.suffix)
 	return sb.String()
 }
 

@@ -71,7 +71,10 @@ const (
 	AuditConsentAuthorised = "consent.authorised"
 	AuditConsentRejected   = "consent.rejected"
 	AuditConsentRevoked    = "consent.revoked-by-customer"
-	AuditLoginLocked       = "login.locked"
+	// AuditConsentRiskRejected: the fraud score refused a payment the
+	// customer allowed (the consent is Rejected).
+	AuditConsentRiskRejected = "consent.risk-rejected"
+	AuditLoginLocked         = "login.locked"
 )
 
 // Store keeps the records of the customer's pages. Methods return

@@ -1,0 +1,132 @@
+package payments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/obank/obank/ob"
+)
+
+// RunDue executes the scheduled payments and standing-order payments due
+// now, at most limit orders, and returns how many it ran.
+//
+// Exactly once: each order is executed inside a transaction that holds its
+// row (RunDue of the store), posts the execution's ledger entry, whose id
+// (ExecutionEntryID) is unique, records the execution and advances the
+// order, all committed together. Two instances can therefore neither run
+// one execution twice nor skip one; a crash before the commit leaves the
+// order due for the next run.
+func (s *Service) RunDue(ctx context.Context, limit int) (int, error) {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	ids, err := s.store.RunDue(ctx, now, limit, func(ctx context.Context, tx Tx, p Payment) error {
+		return s.execute(ctx, tx, p, now)
+	})
+	for _, id := range ids {
+		if p, err := s.store.Payment(ctx, id); err == nil {
+			s.notify(ctx, p)
+		}
+	}
+	return len(ids), err
+}
+
+// execute makes the execution of p that is due.
+func (s *Service) execute(ctx context.Context, tx Tx, p Payment, now time.Time) error {
+	n := p.RunsDone
+	order, err := ParseOrder(p.Kind, p.Initiation)
+	if err != nil {
+		return fmt.Errorf("payments: payment %s initiation: %w", p.ID, err)
+	}
+	ps, err := s.parties(ctx, p.DebtorAccountID, order)
+	if err != nil {
+		return err
+	}
+	x := Execution{PaymentID: p.ID, N: n, EntryID: ExecutionEntryID(p.ID, n), At: now}
+	switch p.Kind {
+	case ob.KindDomesticScheduledPayment:
+		x.Amount = order.Amount
+		if err := s.settle(ctx, tx, &x, order, ps); err != nil {
+			return err
+		}
+		p.NextRunAt = nil
+		if err := tx.DeleteScheduledPayment(ctx, p.DebtorAccountID, p.ID); err != nil {
+			return err
+		}
+	case ob.KindDomesticStandingOrder:
+		in, err := decodeStandingOrder(p.Initiation)
+		if err != nil {
+			return err
+		}
+		planned, ok, err := in.Plan(s.cal, n)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			// Nothing left to pay (cannot normally happen: NextRunAt is
+			// cleared with the last payment).
+			p.NextRunAt = nil
+			return tx.UpdatePayment(ctx, p)
+		}
+		x.Amount = planned.Amount
+		order.Amount = planned.Amount
+		if err := s.settle(ctx, tx, &x, order, ps); err != nil {
+			return err
+		}
+		next, more, err := in.Plan(s.cal, n+1)
+		if err != nil {
+			return err
+		}
+		var nextPtr *Planned
+		if more {
+			at := next.At.UTC()
+			p.NextRunAt, nextPtr = &at, &next
+		} else {
+			p.NextRunAt = nil
+		}
+		if err := tx.PutStandingOrder(ctx, s.standingOrderView(p, in, &planned, nextPtr)); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("payments: payment %s of kind %s is not scheduled", p.ID, p.Kind)
+	}
+	p.RunsDone = n + 1
+	p.StatusUpdateDateTime = now
+	if err := tx.AddExecution(ctx, x); err != nil {
+		return err
+	}
+	if err := tx.UpdatePayment(ctx, p); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "scheduled payment executed", "payment", p.ID, "n", n, "status", x.Status, "reason", x.Reason)
+	return nil
+}
+
+// DefaultRunInterval is how often serve looks for due orders.
+const DefaultRunInterval = 10 * time.Second
+
+// Run executes due orders every interval until ctx ends. Errors are logged
+// and retried at the next tick.
+func (s *Service) Run(ctx context.Context, interval time.Duration) error {
+	if interval <= 0 {
+		interval = DefaultRunInterval
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		for {
+			n, err := s.RunDue(ctx, 100)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				s.log.ErrorContext(ctx, "running due payments", "err", err)
+			}
+			if err != nil || n < 100 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,479 @@
+package payments
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/obank/obank/ledger"
+	"github.com/obank/obank/ob"
+	"github.com/obank/obank/payments/risk"
+)
+
+// Rejection reasons shown to TPPs (payment-details) and operators.
+const (
+	ReasonInsufficientFunds = "insufficient funds in the debtor account"
+	ReasonDebtorUnavailable = "the debtor account cannot make this payment"
+	ReasonCreditorCurrency  = "the creditor account at this bank is in another currency"
+)
+
+// Submit creates the payment order that consumes an authorised consent,
+// exactly once per idempotency key, and for a domestic payment settles it
+// at once through the ledger in the same transaction (status
+// AcceptedSettlementCompleted, or Rejected with a reason). Scheduled
+// payments and standing orders are InitiationCompleted and executed later
+// by the scheduler.
+//
+// The checks that decide between an error and a payment run inside the
+// transaction on the locked consent (status Authorised, not expired), so
+// two orders racing for one consent cannot both consume it; the checks that
+// depend only on the request (the token's consent, the Initiation and Risk
+// matching the consent's) run first.
+func (s *Service) Submit(ctx context.Context, req OrderRequest) (Payment, bool, error) {
+	info, err := kindOf(req.Kind)
+	if err != nil {
+		return Payment{}, false, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	if req.ConsentID == "" {
+		return Payment{}, false, ob.FieldError(ob.CodeFieldMissing, "Data.ConsentId", "ConsentId is required")
+	}
+	if req.GrantID != req.ConsentID {
+		return Payment{}, false, ob.FieldError(ob.CodeResourceConsentMismatch, "Data.ConsentId",
+			"the access token was not issued for this consent")
+	}
+	riskJSON, err := checkRisk(req.Risk)
+	if err != nil {
+		return Payment{}, false, err
+	}
+	c, err := s.store.Consent(ctx, req.ConsentID)
+	if ob.IsNotFound(err) {
+		return Payment{}, false, ob.FieldError(ob.CodeResourceNotFound, "Data.ConsentId", "no such consent")
+	} else if err != nil {
+		return Payment{}, false, err
+	}
+	if c.TPPID != req.TPPID || c.Kind != req.Kind {
+		return Payment{}, false, ob.FieldError(ob.CodeResourceConsentMismatch, "Data.ConsentId",
+			"the consent is not a "+string(req.Kind)+" consent of this TPP")
+	}
+	payload, err := DecodeConsentPayload(c)
+	if err != nil {
+		return Payment{}, false, err
+	}
+	if !initiationMatches(req.Kind, payload.Initiation, req.Initiation) {
+		return Payment{}, false, ob.FieldError(ob.CodeResourceConsentMismatch, "Data.Initiation",
+			"the Initiation differs from the consent's")
+	}
+	if !sameJSON(payload.Risk, riskJSON) {
+		return Payment{}, false, ob.FieldError(ob.CodeResourceConsentMismatch, "Risk", "the Risk differs from the consent's")
+	}
+	// A consent that is not Authorised any more may still be a retry of
+	// the order that consumed it: Idempotent answers a replay before create
+	// runs, and create refuses anything else under the lock. The work below
+	// is only for an order that may be placed.
+	var (
+		order      Order
+		debtorID   string
+		ps         parties
+		assessment risk.Assessment
+		riskReason string
+	)
+	if c.Status == ob.ConsentAuthorised {
+		if order, err = ParseOrder(req.Kind, payload.Initiation); err != nil {
+			return Payment{}, false, fmt.Errorf("payments: consent %s initiation: %w", c.ID, err)
+		}
+		if len(c.AccountIDs) != 1 {
+			return Payment{}, false, fmt.Errorf("payments: authorised consent %s has %d accounts", c.ID, len(c.AccountIDs))
+		}
+		debtorID = c.AccountIDs[0]
+		if ps, err = s.parties(ctx, debtorID, order); err != nil {
+			return Payment{}, false, err
+		}
+		if assessment, err = s.assess(ctx, c.TPPID, debtorID, order, now); err != nil {
+			return Payment{}, false, err
+		}
+		switch assessment.Decision {
+		case risk.Reject:
+			riskReason = "rejected by fraud screening: " + assessment.Summary()
+		case risk.StepUp:
+			if !payload.SteppedUp {
+				// The customer is not on the consent page any more: a
+				// step-up that did not happen there is a rejection.
+				riskReason = "rejected by fraud screening (re-authentication required): " + assessment.Summary()
+			}
+		}
+	}
+
+	key := req.Idempotency
+	key.TPPID, key.Kind, key.Now = req.TPPID, info.orderResource, now
+	id, replayed, err := s.store.Idempotent(ctx, key, func(ctx context.Context, tx Tx) (string, error) {
+		before, err := tx.LockConsent(ctx, c.ID)
+		if err != nil {
+			return "", err
+		}
+		if before.Status != ob.ConsentAuthorised || debtorID == "" {
+			return "", ob.FieldError(ob.CodeResourceInvalidConsentStatus, "Data.ConsentId",
+				"the consent is "+before.Status.WireStatus()+", not Authorised")
+		}
+		if before.ExpirationDateTime != nil && !now.Before(*before.ExpirationDateTime) {
+			return "", ob.FieldError(ob.CodeResourceInvalidConsentStatus, "Data.ConsentId", "the consent has expired")
+		}
+		after := before
+		after.AccountIDs = slices.Clone(before.AccountIDs)
+		if err := after.Consume(now); err != nil {
+			return "", err
+		}
+		if err := tx.SaveConsent(ctx, before, after, now); err != nil {
+			return "", err
+		}
+		p := Payment{
+			ID: info.orderPrefix + uuid.NewString(), Kind: req.Kind, ConsentID: c.ID, TPPID: c.TPPID,
+			CustomerID: before.CustomerID, DebtorAccountID: debtorID, CreationDateTime: now,
+			StatusUpdateDateTime: now, Initiation: payload.Initiation, Amount: order.Amount, Assessment: &assessment,
+		}
+		return p.ID, s.place(ctx, tx, &p, order, ps, riskReason, now)
+	})
+	if err != nil {
+		return Payment{}, false, err
+	}
+	p, err := s.store.Payment(ctx, id)
+	if err != nil {
+		return Payment{}, false, fmt.Errorf("payments: read payment %s: %w", id, err)
+	}
+	if !replayed {
+		s.notify(ctx, p)
+		s.log.InfoContext(ctx, "payment order created", "payment", p.ID, "kind", p.Kind, "tpp", p.TPPID,
+			"status", p.Status, "risk", assessment.Score)
+	}
+	return p, replayed, nil
+}
+
+// place writes a new order: a domestic payment is settled now, a scheduled
+// payment and a standing order are scheduled and shown in AIS.
+func (s *Service) place(ctx context.Context, tx Tx, p *Payment, o Order, parties parties, riskReason string, now time.Time) error {
+	switch p.Kind {
+	case ob.KindDomesticPayment:
+		x := Execution{PaymentID: p.ID, N: 0, EntryID: ExecutionEntryID(p.ID, 0), At: now, Amount: o.Amount}
+		if riskReason != "" {
+			x.Status, x.Reason = StatusRejected, riskReason
+		} else if err := s.settle(ctx, tx, &x, o, parties); err != nil {
+			return err
+		}
+		p.Status, p.StatusReason, p.RunsDone = x.Status, x.Reason, 1
+		if err := tx.InsertPayment(ctx, *p); err != nil {
+			return err
+		}
+		return tx.AddExecution(ctx, x)
+	case ob.KindDomesticScheduledPayment:
+		if riskReason != "" {
+			p.Status, p.StatusReason = StatusInitiationFailed, riskReason
+			return tx.InsertPayment(ctx, *p)
+		}
+		at := o.At.UTC()
+		p.Status, p.NextRunAt = StatusInitiationCompleted, &at
+		if err := tx.InsertPayment(ctx, *p); err != nil {
+			return err
+		}
+		return tx.PutScheduledPayment(ctx, ob.ScheduledPayment{
+			ID: p.ID, AccountID: p.DebtorAccountID, ScheduledPaymentDateTime: at, ScheduledType: "Execution",
+			Reference: o.Reference, InstructedAmount: o.Amount, CreditorAccount: identification(o.CreditorAccount),
+		})
+	case ob.KindDomesticStandingOrder:
+		if riskReason != "" {
+			p.Status, p.StatusReason = StatusInitiationFailed, riskReason
+			return tx.InsertPayment(ctx, *p)
+		}
+		in, err := decodeStandingOrder(p.Initiation)
+		if err != nil {
+			return err
+		}
+		first, ok, err := in.Plan(s.cal, 0)
+		if err != nil || !ok {
+			return fmt.Errorf("payments: standing order %s has no first payment: %v", p.ID, err)
+		}
+		at := first.At.UTC()
+		p.Status, p.NextRunAt = StatusInitiationCompleted, &at
+		if err := tx.InsertPayment(ctx, *p); err != nil {
+			return err
+		}
+		return tx.PutStandingOrder(ctx, s.standingOrderView(*p, in, nil, &first))
+	}
+	return fmt.Errorf("payments: cannot place a %s", p.Kind)
+}
+
+// parties are the accounts a payment moves money between, looked up before
+// the write transaction (they do not change under it: an account closed
+// meanwhile is refused by the ledger).
+type parties struct {
+	debtor ob.Account
+	// creditor is the creditor's account when it is at this bank.
+	creditor *ob.Account
+}
+
+func (s *Service) parties(ctx context.Context, debtorID string, o Order) (parties, error) {
+	var p parties
+	var err error
+	if p.debtor, err = s.store.Account(ctx, debtorID); err != nil {
+		return p, fmt.Errorf("payments: debtor account %s: %w", debtorID, err)
+	}
+	cred, err := s.store.AccountByIdentification(ctx, NormaliseScheme(o.CreditorAccount.SchemeName), o.CreditorAccount.Identification)
+	switch {
+	case err == nil:
+		p.creditor = &cred
+	case !ob.IsNotFound(err):
+		return p, fmt.Errorf("payments: creditor lookup: %w", err)
+	}
+	return p, nil
+}
+
+// settle posts one execution's money and sets its outcome. A payment to an
+// account of this bank is an internal transfer; any other goes out through
+// the settlement account, as a Faster Payments participant's does. A
+// refusal (funds, an account that cannot pay) is an outcome, not an error.
+func (s *Service) settle(ctx context.Context, tx Tx, x *Execution, o Order, ps parties) error {
+	debtorTx := &ob.Transaction{
+		Reference:       o.Reference,
+		Information:     truncate("Payment to "+o.CreditorAccount.Name, 500),
+		CreditorAccount: identification(o.CreditorAccount),
+	}
+	e := ledger.Entry{ID: x.EntryID, Reference: o.Reference, At: x.At}
+	switch {
+	case ps.creditor != nil && ps.creditor.ID == ps.debtor.ID:
+		x.Status, x.Reason = StatusRejected, "the creditor account is the debtor account"
+		return nil
+	case ps.creditor != nil && ps.creditor.Currency != x.Amount.Currency:
+		x.Status, x.Reason = StatusRejected, ReasonCreditorCurrency
+		return nil
+	case ps.creditor != nil:
+		e.Kind = ledger.EntryInternal
+		e.Postings = []ledger.Posting{
+			{AccountID: ps.debtor.ID, Amount: x.Amount.Neg(), Tx: debtorTx},
+			{AccountID: ps.creditor.ID, Amount: x.Amount, Tx: &ob.Transaction{
+				Reference:     o.Reference,
+				Information:   truncate("Payment from "+debtorName(ps.debtor), 500),
+				DebtorAccount: firstIdentification(ps.debtor),
+			}},
+		}
+	default:
+		e.Kind = ledger.EntryOutbound
+		e.Postings = []ledger.Posting{
+			{AccountID: ps.debtor.ID, Amount: x.Amount.Neg(), Tx: debtorTx},
+			{AccountID: ledger.SettlementAccount(x.Amount.Currency), Amount: x.Amount},
+		}
+	}
+	if ps.debtor.Status != "Enabled" {
+		x.Status, x.Reason = StatusRejected, ReasonDebtorUnavailable
+		return nil
+	}
+	out, err := tx.Post(ctx, e)
+	switch code := ob.ErrorCode(err); {
+	case err == nil && out.Refused != nil:
+		x.Status, x.Reason = StatusRejected, ReasonInsufficientFunds
+	case err == nil:
+		x.Status = StatusAcceptedSettlementCompleted
+	case code == ledger.CodeUnknownAccount || code == ledger.CodeCurrencyMismatch:
+		// A debtor account outside the ledger or in another currency than
+		// the payment: the customer chose it, the bank cannot pay from it.
+		x.Status, x.Reason = StatusRejected, ReasonDebtorUnavailable
+	default:
+		return err
+	}
+	return nil
+}
+
+// Payment returns a TPP's payment order of a kind: 400
+// UK.OBIE.Resource.NotFound for an unknown id or an order of another kind,
+// 403 (obank.Forbidden) for another TPP's.
+func (s *Service) Payment(ctx context.Context, tppID string, kind ob.ConsentKind, id string) (Payment, error) {
+	p, err := s.store.Payment(ctx, id)
+	if ob.IsNotFound(err) {
+		return Payment{}, ob.Errorf(ob.CodeResourceNotFound, "no such payment")
+	} else if err != nil {
+		return Payment{}, err
+	}
+	if p.Kind != kind {
+		return Payment{}, ob.Errorf(ob.CodeResourceNotFound, "no such payment")
+	}
+	if p.TPPID != tppID {
+		return Payment{}, ob.Errorf(ob.CodeForbidden, "the payment belongs to another TPP")
+	}
+	return p, nil
+}
+
+// Executions returns a payment order's executions (payment-details).
+func (s *Service) Executions(ctx context.Context, p Payment) ([]Execution, error) {
+	return s.store.Executions(ctx, p.ID)
+}
+
+// notify raises a resource-update event for the order; a failure is
+// logged: the order itself is committed.
+func (s *Service) notify(ctx context.Context, p Payment) {
+	if s.events == nil {
+		return
+	}
+	info, err := kindOf(p.Kind)
+	if err != nil {
+		return
+	}
+	link := strings.TrimSuffix(s.linkBase, "/") + "/open-banking/v3.1/pisp" + info.orderPath + p.ID
+	if err := s.events.ResourceUpdate(ctx, p.TPPID, p.ID, info.orderResource, link); err != nil {
+		s.log.ErrorContext(ctx, "payment event not recorded", "payment", p.ID, "err", err)
+	}
+}
+
+// assess scores an order from the debtor account's history and the TPP's
+// recent behaviour.
+func (s *Service) assess(ctx context.Context, tppID, debtorID string, o Order, now time.Time) (risk.Assessment, error) {
+	h, err := s.history(ctx, debtorID, now)
+	if err != nil {
+		return risk.Assessment{}, err
+	}
+	submitted, rejected, err := s.store.TPPPaymentStats(ctx, tppID, now.Add(-24*time.Hour))
+	if err != nil {
+		return risk.Assessment{}, err
+	}
+	at := now
+	if !o.At.IsZero() {
+		at = o.At
+	}
+	return s.risk.Assess(risk.Payment{
+		Amount:                 o.Amount,
+		CreditorScheme:         NormaliseScheme(o.CreditorAccount.SchemeName),
+		CreditorIdentification: o.CreditorAccount.Identification,
+		At:                     at,
+	}, h, risk.TPP{Requests: submitted, Rejected: rejected}), nil
+}
+
+// historyWindow is how far back the customer's payments are read for risk
+// scoring, and historyMax how many at most.
+const (
+	historyWindow = 90 * 24 * time.Hour
+	historyMax    = 1000
+)
+
+// history reads the debtor account's recent debits and saved payees.
+func (s *Service) history(ctx context.Context, accountID string, now time.Time) (risk.History, error) {
+	from := now.Add(-historyWindow)
+	page, err := s.store.Transactions(ctx, ob.TransactionQuery{
+		AccountIDs: []string{accountID}, From: &from, To: &now, Debits: true, PageSize: historyMax,
+	})
+	if err != nil {
+		return risk.History{}, fmt.Errorf("payments: risk history: %w", err)
+	}
+	h := risk.History{KnownPayees: map[string]bool{}}
+	for _, t := range page.Transactions {
+		pp := risk.PastPayment{Amount: t.Amount.Abs(), At: t.BookingDateTime}
+		if a := t.CreditorAccount; a != nil && a.Identification != "" {
+			pp.Payee = risk.PayeeKey(a.SchemeName, a.Identification)
+		}
+		h.Payments = append(h.Payments, pp)
+	}
+	bens, err := s.store.Beneficiaries(ctx, []string{accountID})
+	if err != nil {
+		return risk.History{}, fmt.Errorf("payments: risk history: %w", err)
+	}
+	for _, b := range bens {
+		if a := b.CreditorAccount; a != nil && a.Identification != "" {
+			h.KnownPayees[risk.PayeeKey(a.SchemeName, a.Identification)] = true
+		}
+	}
+	return h, nil
+}
+
+func identification(a Account) *ob.AccountIdentification {
+	return &ob.AccountIdentification{SchemeName: NormaliseScheme(a.SchemeName), Identification: a.Identification,
+		Name: a.Name, SecondaryIdentification: a.SecondaryIdentification}
+}
+
+func firstIdentification(a ob.Account) *ob.AccountIdentification {
+	for _, id := range a.Identifications {
+		if id.SchemeName == ob.SchemeSortCodeAccountNumber || id.SchemeName == ob.SchemeIBAN {
+			id := id
+			return &id
+		}
+	}
+	return nil
+}
+
+func debtorName(a ob.Account) string {
+	if id := firstIdentification(a); id != nil && id.Name != "" {
+		return id.Name
+	}
+	return "a customer of this bank"
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// initiationMatches reports whether the order's Initiation is the
+// consent's (stored as JSON of the kind's type), per Equal.
+func initiationMatches(kind ob.ConsentKind, stored []byte, order any) bool {
+	switch kind {
+	case ob.KindDomesticPayment:
+		var a Initiation
+		b, ok := order.(Initiation)
+		return ok && json.Unmarshal(stored, &a) == nil && Equal(a, b)
+	case ob.KindDomesticScheduledPayment:
+		var a ScheduledInitiation
+		b, ok := order.(ScheduledInitiation)
+		return ok && json.Unmarshal(stored, &a) == nil && EqualScheduled(a, b)
+	case ob.KindDomesticStandingOrder:
+		var a StandingOrderInitiation
+		b, ok := order.(StandingOrderInitiation)
+		return ok && json.Unmarshal(stored, &a) == nil && EqualStandingOrder(a, b)
+	}
+	return false
+}
+
+func decodeStandingOrder(initiation []byte) (StandingOrderInitiation, error) {
+	var in StandingOrderInitiation
+	if err := json.Unmarshal(initiation, &in); err != nil {
+		return in, fmt.Errorf("payments: standing order initiation: %w", err)
+	}
+	return in, nil
+}
+
+// standingOrderView is the AIS standing order of an order: last is the
+// payment just made (nil before the first), next the one due (nil when the
+// order has ended, which makes it Inactive).
+func (s *Service) standingOrderView(p Payment, in StandingOrderInitiation, last, next *Planned) ob.StandingOrder {
+	so := ob.StandingOrder{
+		ID: p.ID, AccountID: p.DebtorAccountID, Frequency: in.Frequency, Reference: in.Reference,
+		NumberOfPayments: in.NumberOfPayments, Status: "Active",
+		CreditorAccount: identification(in.CreditorAccount),
+	}
+	first := in.FirstPaymentDateTime.UTC()
+	so.FirstPaymentDateTime = &first
+	if m, err := in.FirstPaymentAmount.Money(); err == nil {
+		so.FirstPaymentAmount = &m
+	}
+	if !in.FinalPaymentDateTime.IsZero() {
+		t := in.FinalPaymentDateTime.UTC()
+		so.FinalPaymentDateTime = &t
+	}
+	if in.FinalPaymentAmount != nil {
+		if m, err := in.FinalPaymentAmount.Money(); err == nil {
+			so.FinalPaymentAmount = &m
+		}
+	}
+	if last != nil {
+		t, m := last.At.UTC(), last.Amount
+		so.LastPaymentDateTime, so.LastPaymentAmount = &t, &m
+	}
+	if next != nil {
+		t, m := next.At.UTC(), next.Amount
+		so.NextPaymentDateTime, so.NextPaymentAmount = &t, &m
+	} else {
+		so.Status = "Inactive"
+	}
+	return so
+}

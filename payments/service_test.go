@@ -1,0 +1,503 @@
+package payments_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/obank/obank/internal/sqlstore"
+	"github.com/obank/obank/ledger"
+	"github.com/obank/obank/ob"
+	"github.com/obank/obank/obtest"
+	"github.com/obank/obank/payments"
+	"github.com/obank/obank/payments/risk"
+	"github.com/obank/obank/sqlite"
+)
+
+// These tests run the service over the real SQLite store with the shared
+// fixture bank: Alice holds Acc1 (current) and Acc2 (savings), both GBP.
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type fixture struct {
+	t     *testing.T
+	store *sqlstore.Store
+	svc   *payments.Service
+	clock *clock
+	keys  int
+}
+
+func openSQLite(t *testing.T) *sqlstore.Store {
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "obank.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func newFixture(t *testing.T, riskCfg *risk.Config) *fixture {
+	return newFixtureOn(t, openSQLite(t), riskCfg)
+}
+
+func newFixtureOn(t *testing.T, s *sqlstore.Store, riskCfg *risk.Config) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	data := obtest.Fixture()
+	// The fixture has no InterimBooked balances, which the ledger opens
+	// from and keeps in step: give the payers some.
+	data.Balances = append(data.Balances,
+		ob.Balance{AccountID: obtest.Acc1, Type: ob.BalanceInterimBooked, DateTime: obtest.FixtureTime(), Amount: ob.Money{Minor: 120000, Currency: "GBP"}},
+		ob.Balance{AccountID: obtest.Acc2, Type: ob.BalanceInterimBooked, DateTime: obtest.FixtureTime(), Amount: ob.Money{Minor: 0, Currency: "GBP"}})
+	if err := s.Import(ctx, data); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ledger.Open(ctx, s, obtest.FixtureTime()); err != nil {
+		t.Fatal(err)
+	}
+	// Mid-morning in London, a few weeks after the fixture's history.
+	c := &clock{t: time.Date(2026, 2, 2, 10, 0, 0, 0, time.UTC)}
+	cfg := payments.Config{Store: s, Now: c.Now, Calendar: payments.WeekendsOnly}
+	if riskCfg != nil {
+		e, err := risk.New(*riskCfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Risk = e
+	}
+	svc, err := payments.NewService(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{t: t, store: s, svc: svc, clock: c}
+}
+
+func (f *fixture) key(body string) payments.IdempotencyKey {
+	f.keys++
+	return payments.IdempotencyKey{Key: fmt.Sprintf("k%d-%.20s", f.keys, body), RequestHash: sqlstore.HashBody([]byte(body))}
+}
+
+func (f *fixture) balance(id string) int64 {
+	f.t.Helper()
+	a, err := f.store.LedgerAccount(context.Background(), id)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return a.Balance.Minor
+}
+
+const (
+	acc2SortCode = "60000187654321" // Acc2, at this bank
+	external     = "20000055555555" // another bank
+)
+
+func domestic(amount, creditor string) payments.Initiation {
+	return payments.Initiation{
+		InstructionIdentification: "instr-1", EndToEndIdentification: "e2e-1",
+		InstructedAmount: payments.Amount{Amount: amount, Currency: "GBP"},
+		CreditorAccount: payments.Account{SchemeName: ob.SchemeSortCodeAccountNumber, Identification: creditor,
+			Name: "Payee"},
+		RemittanceInformation: &payments.RemittanceInformation{Reference: "INV-1"},
+	}
+}
+
+var riskJSON = json.RawMessage(`{"PaymentContextCode":"EcommerceGoods"}`)
+
+// authorised creates and authorises a consent as Alice with Acc1.
+func (f *fixture) authorised(kind ob.ConsentKind, in any, perm string) ob.Consent {
+	f.t.Helper()
+	ctx := context.Background()
+	c, replayed, err := f.svc.CreateConsent(ctx, payments.ConsentRequest{Kind: kind, TPPID: "tpp-1",
+		Idempotency: f.key("consent"), Initiation: in, Risk: riskJSON, Permission: perm})
+	if err != nil || replayed {
+		f.t.Fatalf("CreateConsent: %v (replayed %v)", err, replayed)
+	}
+	if c.Status != ob.ConsentAwaitingAuthorisation {
+		f.t.Fatalf("new consent is %s", c.Status)
+	}
+	c, err = f.svc.Authorise(ctx, payments.AuthoriseRequest{ConsentID: c.ID, CustomerID: obtest.Alice, AccountID: obtest.Acc1})
+	if err != nil {
+		f.t.Fatalf("Authorise: %v", err)
+	}
+	return c
+}
+
+func (f *fixture) submit(kind ob.ConsentKind, c ob.Consent, in any, key payments.IdempotencyKey) (payments.Payment, bool, error) {
+	return f.svc.Submit(context.Background(), payments.OrderRequest{Kind: kind, TPPID: "tpp-1", GrantID: c.ID,
+		ConsentID: c.ID, Idempotency: key, Initiation: in, Risk: riskJSON})
+}
+
+func TestDomesticPaymentSettles(t *testing.T) {
+	tests := []struct {
+		name        string
+		amount      string
+		creditor    string
+		creditorAcc string // ledger account credited
+		wantStatus  payments.Status
+	}{
+		{"internal", "10.50", acc2SortCode, obtest.Acc2, payments.StatusAcceptedSettlementCompleted},
+		{"outbound through settlement", "7.25", external, ledger.SettlementAccount("GBP"), payments.StatusAcceptedSettlementCompleted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			ctx := context.Background()
+			in := domestic(tt.amount, tt.creditor)
+			c := f.authorised(ob.KindDomesticPayment, in, "")
+			debtorBefore := f.balance(obtest.Acc1)
+			creditorBefore := int64(0)
+			if tt.creditorAcc == obtest.Acc2 {
+				creditorBefore = f.balance(obtest.Acc2)
+			}
+			key := f.key("payment")
+			p, replayed, err := f.submit(ob.KindDomesticPayment, c, in, key)
+			if err != nil || replayed {
+				t.Fatalf("Submit: %v (replayed %v)", err, replayed)
+			}
+			if p.Status != tt.wantStatus || p.DebtorAccountID != obtest.Acc1 || p.ConsentID != c.ID {
+				t.Fatalf("payment = %+v", p)
+			}
+			m, _ := ob.ParseAmount(tt.amount, "GBP")
+			if got := f.balance(obtest.Acc1); got != debtorBefore-m.Minor {
+				t.Errorf("debtor balance %d, want %d", got, debtorBefore-m.Minor)
+			}
+			if got := f.balance(tt.creditorAcc); got != creditorBefore+m.Minor {
+				t.Errorf("creditor balance %d, want %d", got, creditorBefore+m.Minor)
+			}
+			if c2, _ := f.store.Consent(ctx, c.ID); c2.Status != ob.ConsentConsumed {
+				t.Errorf("consent is %s, want Consumed", c2.Status)
+			}
+			// The same key again returns the one payment, even though the
+			// consent is consumed now; money does not move twice.
+			again, replayed, err := f.submit(ob.KindDomesticPayment, c, in, key)
+			if err != nil || !replayed || again.ID != p.ID {
+				t.Fatalf("replay: %v, replayed %v, id %s want %s", err, replayed, again.ID, p.ID)
+			}
+			if got := f.balance(obtest.Acc1); got != debtorBefore-m.Minor {
+				t.Errorf("debtor balance after replay %d", got)
+			}
+			// Another key on the consumed consent is refused.
+			if _, _, err := f.submit(ob.KindDomesticPayment, c, in, f.key("other")); ob.ErrorCode(err) != ob.CodeResourceInvalidConsentStatus {
+				t.Errorf("second order: %v, want InvalidConsentStatus", err)
+			}
+			xs, err := f.svc.Executions(ctx, p)
+			if err != nil || len(xs) != 1 || xs[0].Status != tt.wantStatus || xs[0].EntryID != payments.ExecutionEntryID(p.ID, 0) {
+				t.Errorf("executions = %+v, %v", xs, err)
+			}
+			rep, err := f.store.Verify(ctx)
+			if err != nil || !rep.OK() {
+				t.Errorf("ledger: %v %v", rep, err)
+			}
+		})
+	}
+}
+
+func TestPaymentRejections(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+
+	// Insufficient funds: a Rejected payment, nothing posted.
+	limit := int64(0)
+	a, err := f.store.LedgerAccount(ctx, obtest.Acc1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Limit != nil {
+		limit = *a.Limit
+	}
+	tooMuch := ob.Money{Minor: a.Balance.Minor + limit + 1, Currency: "GBP"}
+	if tooMuch.Minor <= 0 || tooMuch.Minor > 5_000_000 {
+		t.Fatalf("fixture balance %d does not allow this test", a.Balance.Minor)
+	}
+	in := domestic(tooMuch.AmountString(), external)
+	c := f.authorised(ob.KindDomesticPayment, in, "")
+	p, _, err := f.submit(ob.KindDomesticPayment, c, in, f.key("poor"))
+	if err != nil || p.Status != payments.StatusRejected || p.StatusReason != payments.ReasonInsufficientFunds {
+		t.Fatalf("payment = %+v, %v; want Rejected for funds", p, err)
+	}
+	if got := f.balance(obtest.Acc1); got != a.Balance.Minor {
+		t.Errorf("balance moved to %d", got)
+	}
+
+	// An Initiation that differs from the consent's.
+	in = domestic("1.00", external)
+	c = f.authorised(ob.KindDomesticPayment, in, "")
+	other := in
+	other.InstructedAmount.Amount = "1.01"
+	if _, _, err := f.submit(ob.KindDomesticPayment, c, other, f.key("mismatch")); ob.ErrorCode(err) != ob.CodeResourceConsentMismatch {
+		t.Errorf("mismatch: %v", err)
+	}
+	// A token for another consent.
+	_, _, err = f.svc.Submit(ctx, payments.OrderRequest{Kind: ob.KindDomesticPayment, TPPID: "tpp-1", GrantID: "pdc-other",
+		ConsentID: c.ID, Idempotency: f.key("grant"), Initiation: in, Risk: riskJSON})
+	if ob.ErrorCode(err) != ob.CodeResourceConsentMismatch {
+		t.Errorf("foreign grant: %v", err)
+	}
+	// The same key with another body is refused.
+	key := f.key("body-a")
+	if _, _, err := f.submit(ob.KindDomesticPayment, c, in, key); err != nil {
+		t.Fatal(err)
+	}
+	key.RequestHash = sqlstore.HashBody([]byte("body-b"))
+	if _, _, err := f.submit(ob.KindDomesticPayment, c, in, key); ob.ErrorCode(err) != ob.CodeHeaderInvalid {
+		t.Errorf("key reused with another body: %v", err)
+	}
+}
+
+func TestScheduledPaymentRunsOnce(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	in := payments.ScheduledInitiation{
+		InstructionIdentification: "sch-1", RequestedExecutionDateTime: f.clock.Now().Add(2 * time.Hour),
+		InstructedAmount: payments.Amount{Amount: "3.00", Currency: "GBP"},
+		CreditorAccount:  payments.Account{SchemeName: ob.SchemeSortCodeAccountNumber, Identification: acc2SortCode, Name: "Savings"},
+	}
+	c := f.authorised(ob.KindDomesticScheduledPayment, in, "Create")
+	p, _, err := f.submit(ob.KindDomesticScheduledPayment, c, in, f.key("sched"))
+	if err != nil || p.Status != payments.StatusInitiationCompleted || p.NextRunAt == nil {
+		t.Fatalf("scheduled payment = %+v, %v", p, err)
+	}
+	sps, err := f.store.ScheduledPayments(ctx, []string{obtest.Acc1})
+	if err != nil || !containsID(sps, p.ID, func(s ob.ScheduledPayment) string { return s.ID }) {
+		t.Fatalf("AIS scheduled payments %+v, %v", sps, err)
+	}
+	before := f.balance(obtest.Acc1)
+	if n, err := f.svc.RunDue(ctx, 10); n != 0 || err != nil {
+		t.Fatalf("RunDue before the date = %d, %v", n, err)
+	}
+	f.clock.Add(3 * time.Hour)
+	// Concurrent runners: exactly one executes it.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	total := 0
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			n, err := f.svc.RunDue(ctx, 10)
+			if err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			total += n
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if total != 1 {
+		t.Fatalf("%d executions, want 1", total)
+	}
+	if got := f.balance(obtest.Acc1); got != before-300 {
+		t.Errorf("balance %d, want %d", got, before-300)
+	}
+	sps, _ = f.store.ScheduledPayments(ctx, []string{obtest.Acc1})
+	if containsID(sps, p.ID, func(s ob.ScheduledPayment) string { return s.ID }) {
+		t.Error("executed payment still listed as scheduled")
+	}
+	xs, _ := f.store.Executions(ctx, p.ID)
+	if len(xs) != 1 || xs[0].Status != payments.StatusAcceptedSettlementCompleted {
+		t.Errorf("executions %+v", xs)
+	}
+}
+
+func TestStandingOrderRunsEachPayment(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	first := f.clock.Now().Add(time.Hour)
+	in := payments.StandingOrderInitiation{
+		Frequency: "EvryDay", Reference: "RENT", NumberOfPayments: "3", FirstPaymentDateTime: first,
+		FirstPaymentAmount:     payments.Amount{Amount: "1.00", Currency: "GBP"},
+		RecurringPaymentAmount: &payments.Amount{Amount: "2.00", Currency: "GBP"},
+		FinalPaymentAmount:     &payments.Amount{Amount: "3.00", Currency: "GBP"},
+		CreditorAccount:        payments.Account{SchemeName: ob.SchemeSortCodeAccountNumber, Identification: external, Name: "Landlord"},
+	}
+	c := f.authorised(ob.KindDomesticStandingOrder, in, "Create")
+	p, _, err := f.submit(ob.KindDomesticStandingOrder, c, in, f.key("so"))
+	if err != nil || p.Status != payments.StatusInitiationCompleted {
+		t.Fatalf("standing order = %+v, %v", p, err)
+	}
+	before := f.balance(obtest.Acc1)
+	for day := range 5 {
+		f.clock.Add(24 * time.Hour)
+		n, err := f.svc.RunDue(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 1, false: 0}[day < 3]; n != want {
+			t.Errorf("day %d: %d executions, want %d", day, n, want)
+		}
+	}
+	if got := f.balance(obtest.Acc1); got != before-600 {
+		t.Errorf("balance %d, want %d", got, before-600)
+	}
+	sos, err := f.store.StandingOrders(ctx, []string{obtest.Acc1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, so := range sos {
+		if so.ID == p.ID {
+			if so.Status != "Inactive" || so.LastPaymentAmount == nil || so.LastPaymentAmount.Minor != 300 {
+				t.Errorf("AIS standing order %+v", so)
+			}
+			return
+		}
+	}
+	t.Error("standing order not visible through AIS")
+}
+
+func TestFundsConfirmation(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	c, err := f.svc.CreateFundsConsent(ctx, payments.FundsConsentRequest{TPPID: "cbpii-1",
+		DebtorAccount: payments.Account{SchemeName: "SortCodeAccountNumber", Identification: "60000112345678", Name: "A Smith"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the named account can be chosen.
+	if _, err := f.svc.Authorise(ctx, payments.AuthoriseRequest{ConsentID: c.ID, CustomerID: obtest.Alice, AccountID: obtest.Acc2}); ob.ErrorCode(err) != ob.CodeFieldInvalid {
+		t.Errorf("authorise with another account: %v", err)
+	}
+	if _, err := f.svc.Authorise(ctx, payments.AuthoriseRequest{ConsentID: c.ID, CustomerID: obtest.Alice, AccountID: obtest.Acc1}); err != nil {
+		t.Fatal(err)
+	}
+	bal := f.balance(obtest.Acc1)
+	check := func(amount, currency string) (payments.FundsConfirmation, error) {
+		return f.svc.ConfirmFunds(ctx, payments.FundsCheck{TPPID: "cbpii-1", GrantID: c.ID, ConsentID: c.ID,
+			Reference: "basket-1", Amount: payments.Amount{Amount: amount, Currency: currency}})
+	}
+	if fc, err := check("1.00", "GBP"); err != nil || !fc.Available {
+		t.Errorf("small amount: %+v, %v", fc, err)
+	}
+	if fc, err := check(ob.Money{Minor: bal + 1_000_000_00, Currency: "GBP"}.AmountString(), "GBP"); err != nil || fc.Available {
+		t.Errorf("huge amount: %+v, %v", fc, err)
+	}
+	if _, err := check("1.00", "EUR"); ob.ErrorCode(err) != ob.CodeFieldInvalid {
+		t.Errorf("another currency: %v", err)
+	}
+	if _, err := f.svc.DeleteFundsConsent(ctx, "cbpii-1", c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := check("1.00", "GBP"); ob.ErrorCode(err) != ob.CodeResourceNotFound {
+		t.Errorf("after delete: %v", err)
+	}
+}
+
+func TestRiskStepUpAndReject(t *testing.T) {
+	strict := func(action risk.Decision) *risk.Config {
+		cfg := risk.DefaultConfig()
+		cfg.MediumAt, cfg.HighAt, cfg.HighAction = 0.01, 0.02, action
+		return &cfg
+	}
+	ctx := context.Background()
+
+	f := newFixture(t, strict(risk.StepUp))
+	in := domestic("5.00", external) // a new payee: enough for the strict thresholds
+	c, _, err := f.svc.CreateConsent(ctx, payments.ConsentRequest{Kind: ob.KindDomesticPayment, TPPID: "tpp-1",
+		Idempotency: f.key("c"), Initiation: in, Risk: riskJSON})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := payments.AuthoriseRequest{ConsentID: c.ID, CustomerID: obtest.Alice, AccountID: obtest.Acc1}
+	if _, err := f.svc.Authorise(ctx, req); !errors.Is(err, payments.ErrStepUpRequired) {
+		t.Fatalf("Authorise without step-up: %v", err)
+	}
+	req.SteppedUp = true
+	if c, err = f.svc.Authorise(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	pl, _ := payments.DecodeConsentPayload(c)
+	if pl.Assessment == nil || pl.Assessment.Level != risk.High || !pl.SteppedUp || len(pl.Assessment.Reasons) == 0 {
+		t.Errorf("stored assessment %+v stepped up %v", pl.Assessment, pl.SteppedUp)
+	}
+	p, _, err := f.submit(ob.KindDomesticPayment, c, in, f.key("p"))
+	if err != nil || p.Status != payments.StatusAcceptedSettlementCompleted || p.Assessment == nil {
+		t.Errorf("stepped-up payment = %+v, %v", p, err)
+	}
+
+	f = newFixture(t, strict(risk.Reject))
+	c, _, err = f.svc.CreateConsent(ctx, payments.ConsentRequest{Kind: ob.KindDomesticPayment, TPPID: "tpp-1",
+		Idempotency: f.key("c"), Initiation: in, Risk: riskJSON})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.Authorise(ctx, payments.AuthoriseRequest{ConsentID: c.ID, CustomerID: obtest.Alice, AccountID: obtest.Acc1})
+	if ob.ErrorCode(err) != payments.CodeRiskRejected {
+		t.Fatalf("Authorise under a rejecting policy: %v", err)
+	}
+	if c, _ = f.store.Consent(ctx, c.ID); c.Status != ob.ConsentRejected {
+		t.Errorf("consent is %s, want Rejected", c.Status)
+	}
+}
+
+func TestConsentValidationAndIdempotency(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	tests := []struct {
+		name string
+		req  payments.ConsentRequest
+		code string
+	}{
+		{"no risk", payments.ConsentRequest{Kind: ob.KindDomesticPayment, Initiation: domestic("1.00", external)}, ob.CodeFieldMissing},
+		{"risk not an object", payments.ConsentRequest{Kind: ob.KindDomesticPayment, Initiation: domestic("1.00", external), Risk: json.RawMessage(`[]`)}, ob.CodeFieldInvalid},
+		{"over the limit", payments.ConsentRequest{Kind: ob.KindDomesticPayment, Initiation: domestic("50000.01", external), Risk: riskJSON}, ob.CodeFieldInvalid},
+		{"zero", payments.ConsentRequest{Kind: ob.KindDomesticPayment, Initiation: domestic("0.00", external), Risk: riskJSON}, ob.CodeFieldInvalid},
+		{"scheduled without permission", payments.ConsentRequest{Kind: ob.KindDomesticScheduledPayment, Risk: riskJSON,
+			Initiation: payments.ScheduledInitiation{InstructionIdentification: "x", RequestedExecutionDateTime: f.clock.Now().Add(time.Hour),
+				InstructedAmount: payments.Amount{Amount: "1.00", Currency: "GBP"},
+				CreditorAccount:  payments.Account{SchemeName: ob.SchemeSortCodeAccountNumber, Identification: external, Name: "P"}}}, ob.CodeFieldMissing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.req.TPPID, tt.req.Idempotency = "tpp-1", f.key(tt.name)
+			if _, _, err := f.svc.CreateConsent(ctx, tt.req); ob.ErrorCode(err) != tt.code {
+				t.Errorf("err = %v, want %s", err, tt.code)
+			}
+		})
+	}
+	// Concurrent duplicates create one consent.
+	key := f.key("dup")
+	var wg sync.WaitGroup
+	ids := make([]string, 20)
+	for i := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, _, err := f.svc.CreateConsent(ctx, payments.ConsentRequest{Kind: ob.KindDomesticPayment, TPPID: "tpp-1",
+				Idempotency: key, Initiation: domestic("1.00", external), Risk: riskJSON})
+			if err != nil {
+				t.Error(err)
+			}
+			ids[i] = c.ID
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if id != ids[0] || id == "" {
+			t.Fatalf("ids differ: %v", ids)
+		}
+	}
+}
+
+func containsID[T any](xs []T, id string, get func(T) string) bool {
+	for _, x := range xs {
+		if get(x) == id {
+			return true
+		}
+	}
+	return false
+}
