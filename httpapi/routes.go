@@ -42,6 +42,7 @@ func (s *Server) routes() {
 	get("/party", s.getParty)
 	s.consentRoutes()
 	s.eventRoutes()
+	s.paymentRoutes()
 
 	s.mux.Handle("GET /healthz", s.handle(opsRoute, s.healthz))
 	s.mux.Handle("GET /readyz", s.handle(opsRoute, s.readyz))

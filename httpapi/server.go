@@ -15,9 +15,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lestrrat-go/jwx/v3/jwk"
+
 	"github.com/obank/obank/ais"
 	"github.com/obank/obank/events"
+	"github.com/obank/obank/jws"
+	"github.com/obank/obank/oauth"
 	"github.com/obank/obank/ob"
+	"github.com/obank/obank/payments"
 )
 
 // Config configures a Server. Store is required; everything else has a
@@ -58,6 +63,21 @@ type Config struct {
 	// Events serves the events API (event subscriptions and polling,
 	// events.go); nil leaves it unrouted.
 	Events *events.Service
+	// Payments serves the payment-initiation (pis.go) and
+	// confirmation-of-funds (cbpii.go) APIs; nil leaves them unrouted.
+	Payments *payments.Service
+	// ClientKeys returns a registered TPP and its public signing keys, to
+	// verify the x-jws-signature of payment requests (authz.Server.ClientKeys
+	// implements it). Without it every signed request is 400
+	// UK.OBIE.Signature.Invalid.
+	ClientKeys func(ctx context.Context, clientID string) (oauth.Client, jwk.Set, error)
+	// ResponseSigner signs payment-initiation responses (x-jws-signature)
+	// with the bank's key; SigningIssuer is the signature's iss (the bank's
+	// organisation id) and SigningTrustAnchor its tan (jws.TrustAnchorOB
+	// when empty). Without a signer, or an issuer, those responses are 500.
+	ResponseSigner     jws.Signer
+	SigningIssuer      string
+	SigningTrustAnchor string
 }
 
 // Defaults.
@@ -80,6 +100,12 @@ type Server struct {
 	rec       *recorder
 	consents  consentDeps
 	events    *events.Service
+	// Payment APIs (pis.go, cbpii.go, signing.go).
+	payments           *payments.Service
+	clientKeys         func(ctx context.Context, clientID string) (oauth.Client, jwk.Set, error)
+	signer             jws.Signer
+	signingIssuer      string
+	signingTrustAnchor string
 }
 
 // NewServer builds a server and starts its call recorder; Close stops it.
@@ -108,6 +134,11 @@ func NewServer(cfg Config) *Server {
 	s.ais = &ais.Service{Store: cfg.Store, Now: s.now}
 	s.consents = newConsentDeps(cfg)
 	s.events = cfg.Events
+	s.payments = cfg.Payments
+	s.clientKeys = cfg.ClientKeys
+	s.signer = cfg.ResponseSigner
+	s.signingIssuer = cfg.SigningIssuer
+	s.signingTrustAnchor = cfg.SigningTrustAnchor
 	s.rec = newRecorder(cfg.Store, s.log, cfg.RecordBuffer, cfg.RecordBatch, cfg.RecordInterval)
 	s.routes()
 	s.handler = s.front(s.mux)

@@ -192,8 +192,9 @@ type ConsentStore interface {
 	// transaction (change runs the domain transition and may return its
 	// error, which is returned unchanged) and saves the result. When the
 	// consent becomes Authorised the AccessGrant (c.Grant()) is created in
-	// the same transaction; when it leaves Authorised, or is deleted, the
-	// grant and its tokens are revoked in the same transaction.
+	// the same transaction; when it leaves Authorised (except to Consumed:
+	// the TPP's token must still reach the order it made), or is deleted,
+	// the grant and its tokens are revoked in the same transaction.
 	UpdateConsent(ctx context.Context, id string, now time.Time, change func(c *Consent) error) (Consent, error)
 	// ConsentsByCustomer lists the consents a customer authorised, newest
 	// first (the customer's dashboard).

@@ -45,6 +45,7 @@ func commands() []command {
 		{"tpp", "Issue a TPP (certificates, keys, software statement) from the built-in sandbox directory.", runTPP},
 		{"token", "Create an access grant and bearer token for a customer (development, operations).", runToken},
 		{"ledger", "Verify the double-entry ledger (obank ledger verify).", runLedger},
+		{"payment", "Show a payment order with its fraud score, or execute the due scheduled ones.", runPayment},
 		{"account", "Close an account and notify the TPPs holding consents over it.", runAccount},
 		{"janitor", "Expire consents past their expiry once (serve does it continuously).", runJanitor},
 		{"keys", "Rotate the authorization server's signing key.", runKeys},

@@ -42,6 +42,7 @@ type serveConfig struct {
 	allowPrivateCallbacks bool
 	janitorInterval       time.Duration
 	shutdownTimeout       time.Duration
+	payments              paymentsConfig
 }
 
 // storeConfig selects the store: the embedded SQLite file in dataDir, or the
@@ -72,6 +73,7 @@ func parseServe(env *environment, args []string) (*serveConfig, error) {
 	fs.Bool(&c.allowPrivateCallbacks, "allow-private-callbacks", false, "allow event callback URLs on private or loopback addresses (tests and local\ndemos only: it opens the server to SSRF)")
 	fs.Duration(&c.janitorInterval, "janitor-interval", janitor.DefaultInterval, "how often expired consents are swept (0 disables; `obank janitor` runs one sweep)")
 	fs.Duration(&c.shutdownTimeout, "shutdown-timeout", 20*time.Second, "time in-flight requests get to finish on SIGINT/SIGTERM")
+	c.payments.flags(fs)
 	if err := fs.Parse(args, env.getenv); err != nil {
 		return nil, err
 	}
@@ -150,10 +152,15 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	policy := events.CallbackPolicy{AllowPrivate: c.allowPrivateCallbacks}
 	publisher := &events.Publisher{Store: store, Issuer: c.publicURL, BaseURL: c.security.mtlsPublicURL}
+	paymentService, err := c.payments.service(store, publisher, c.security.mtlsPublicURL, logger)
+	if err != nil {
+		return err
+	}
 	// The customer's journey: login, TOTP, consent, and the dashboard.
 	journey, err := web.NewJourney(web.Config{
 		Store:    store,
 		Events:   publisher,
+		Payments: paymentService,
 		DemoMode: c.demo,
 		Secure:   strings.HasPrefix(c.publicURL, "https://"),
 		Logger:   logger,
@@ -183,6 +190,12 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		MaxBodyBytes:  c.maxBodyBytes,
 		Events:        &events.Service{Store: store, Signer: keys, Policy: policy},
 		ConsentEvents: publisher,
+		Payments:      paymentService,
+		ClientKeys:    as.ClientKeys,
+		// The bank signs payment responses with its current signing key.
+		ResponseSigner:     keys,
+		SigningIssuer:      responseIssuer(c.security.orgID),
+		SigningTrustAnchor: c.payments.trustAnchor,
 	})
 	// Deferred after the store's Close, so it runs first: the recorder
 	// flushes buffered API calls while the store is still open.
@@ -225,6 +238,9 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	wg.Go(func() { deliverer.Run(workers) })
 	if c.janitorInterval > 0 {
 		wg.Go(func() { janitor.Run(workers, store, c.janitorInterval, nil, logger) })
+	}
+	if c.payments.schedulerInterval > 0 {
+		wg.Go(func() { paymentService.Run(workers, c.payments.schedulerInterval) })
 	}
 
 	if env.ready != nil {

@@ -171,7 +171,11 @@ func (s *Store) saveConsent(ctx context.Context, tx *sql.Tx, before, c ob.Consen
 	switch {
 	case !wasAuthorised && isAuthorised:
 		return insertGrant(ctx, tx, c.Grant())
-	case wasAuthorised && !isAuthorised:
+	case wasAuthorised && !isAuthorised && c.Status != ob.ConsentConsumed:
+		// A consumed payment consent keeps its grant until its tokens
+		// expire: the TPP retrying the order with its idempotency key must
+		// get the order it made, and a second order is refused by the
+		// consent's status, not by a 401 that hides why.
 		err := revokeGrant(ctx, tx, c.ID, micros(now))
 		if errors.Is(err, ob.ErrNotFound) {
 			// An authorised consent always has its grant; if a bug ever

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/obank/obank/internal/cli"
+	"github.com/obank/obank/jws"
+	"github.com/obank/obank/ob"
+	"github.com/obank/obank/payments"
+	"github.com/obank/obank/payments/risk"
+)
+
+// paymentsConfig is the payment-initiation policy of serve.
+type paymentsConfig struct {
+	maxAmount         string
+	currencies        string
+	riskHighAction    string
+	schedulerInterval time.Duration
+	trustAnchor       string
+}
+
+func (c *paymentsConfig) flags(fs *cli.FlagSet) {
+	fs.String(&c.maxAmount, "max-payment", "50000", "maximum amount of one payment, in the payment's currency")
+	fs.String(&c.currencies, "payment-currencies", "GBP,EUR,USD", "comma-separated currencies payments may be made in")
+	fs.String(&c.riskHighAction, "risk-high-action", "step-up", "what a HIGH fraud score does: step-up (the customer re-authenticates on the\nconsent page) or reject")
+	fs.Duration(&c.schedulerInterval, "scheduler-interval", payments.DefaultRunInterval, "how often due scheduled payments and standing orders are executed (0 disables)")
+	fs.String(&c.trustAnchor, "jws-trust-anchor", jws.TrustAnchorOB, "the tan claim of the bank's response signatures")
+}
+
+// service builds the payment service over store.
+func (c *paymentsConfig) service(store payments.Store, events payments.Events, linkBase string, logger *slog.Logger) (*payments.Service, error) {
+	limits := payments.DefaultLimits()
+	if _, err := ob.ParseAmount(c.maxAmount, "GBP"); err != nil {
+		return nil, fmt.Errorf("--max-payment %q: %w", c.maxAmount, err)
+	}
+	limits.MaxAmount = c.maxAmount
+	limits.Currencies = nil
+	for _, cur := range strings.Split(c.currencies, ",") {
+		cur = strings.TrimSpace(cur)
+		if !ob.ValidCurrency(cur) {
+			return nil, fmt.Errorf("--payment-currencies: %q is not an ISO 4217 code", cur)
+		}
+		limits.Currencies = append(limits.Currencies, cur)
+	}
+	rc := risk.DefaultConfig()
+	switch c.riskHighAction {
+	case "step-up":
+		rc.HighAction = risk.StepUp
+	case "reject":
+		rc.HighAction = risk.Reject
+	default:
+		return nil, fmt.Errorf("--risk-high-action %q: step-up or reject", c.riskHighAction)
+	}
+	engine, err := risk.New(rc)
+	if err != nil {
+		return nil, err
+	}
+	return payments.NewService(payments.Config{Store: store, Limits: limits, Risk: engine, Events: events,
+		LinkBase: linkBase, Logger: logger})
+}
+
+// responseIssuer is the iss of the bank's signatures: its organisation id at
+// the directory, or "obank" for a bank not registered with one (a demo).
+func responseIssuer(orgID string) string {
+	if orgID == "" {
+		return "obank"
+	}
+	return orgID
+}
+
+// runPayment is the operators' view of payment orders: `obank payment show`
+// prints an order with its fraud score, the reasons for it and its
+// executions; `obank payment run-due` executes the scheduled payments and
+// standing orders that are due once (serve does it continuously).
+func runPayment(ctx context.Context, env *environment, args []string) error {
+	if len(args) == 0 || (args[0] != "show" && args[0] != "run-due") {
+		fmt.Fprintln(env.stderr, "Usage: obank payment show --payment ID | obank payment run-due [--data-dir D | --dsn DSN]")
+		return errors.New("payment: want the subcommand show or run-due")
+	}
+	var (
+		c         storeConfig
+		pc        paymentsConfig
+		paymentID string
+	)
+	fs := cli.NewFlagSet("payment "+args[0], "Show a payment order, or execute the due ones.", env.stderr)
+	c.flags(fs)
+	if args[0] == "show" {
+		fs.String(&paymentID, "payment", "", "the payment order's id (DomesticPaymentId, DomesticScheduledPaymentId, DomesticStandingOrderId)")
+	} else {
+		pc.flags(fs)
+	}
+	if err := fs.Parse(args[1:], env.getenv); err != nil {
+		return err
+	}
+	store, err := openStore(ctx, c, true)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if args[0] == "run-due" {
+		svc, err := pc.service(store, nil, "", slog.New(slog.NewTextHandler(env.stderr, nil)))
+		if err != nil {
+			return err
+		}
+		n, err := svc.RunDue(ctx, 10000)
+		fmt.Fprintf(env.stdout, "%d payment orders executed\n", n)
+		return err
+	}
+	if paymentID == "" {
+		return errors.New("--payment is required")
+	}
+	p, err := store.Payment(ctx, paymentID)
+	if err != nil {
+		return fmt.Errorf("payment %s: %w", paymentID, err)
+	}
+	xs, err := store.Executions(ctx, paymentID)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		payments.Payment
+		Amount     string
+		Executions []payments.Execution
+	}{p, p.Amount.String(), xs}
+	enc := json.NewEncoder(env.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
