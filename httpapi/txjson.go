@@ -71,13 +71,23 @@ func appendMarshal(b []byte, v any) ([]byte, error) {
 	return append(b, j...), nil
 }
 
+// jsonPlain marks the bytes appendJSONString copies as they are: printable
+// ASCII except the quote, the backslash and the HTML characters encoding/json
+// escapes. A table lookup per byte is what keeps the check cheap.
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendJSONString appends s as encoding/json quotes it. Strings of plain
 // printable ASCII, which is nearly all of them, are copied as they are;
 // anything else (quotes, backslashes, HTML characters, control characters,
 // non-ASCII) goes through encoding/json.
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if !jsonPlain[s[i]] {
 			j, _ := json.Marshal(s) // a string always encodes
 			return append(b, j...)
 		}
@@ -98,14 +108,48 @@ func appendField(b []byte, first bool, name, value string) []byte {
 	return appendJSONString(b, value)
 }
 
-// appendJSONTime appends t as formatTime formats it, quoted.
+// appendJSONTime appends t as formatTime formats it, quoted. Years 0 to
+// 9999, all of them in practice, are written by hand: AppendFormat was the
+// largest part of writing a row.
 func appendJSONTime(b []byte, t time.Time) []byte {
 	if t.IsZero() {
 		return append(b, `""`...)
 	}
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		b = append(b, '"')
+		b = t.AppendFormat(b, responseTimeLayout)
+		return append(b, '"')
+	}
+	hour, min, sec := t.Clock()
 	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, responseTimeLayout)
-	return append(b, '"')
+	b = appendDigits(b, year, 4)
+	b = appendDigits(append(b, '-'), int(month), 2)
+	b = appendDigits(append(b, '-'), day, 2)
+	b = appendDigits(append(b, 'T'), hour, 2)
+	b = appendDigits(append(b, ':'), min, 2)
+	b = appendDigits(append(b, ':'), sec, 2)
+	if ns := t.Nanosecond(); ns != 0 {
+		// ".999999999": nine digits without the trailing zeros.
+		digits := 9
+		for ns%10 == 0 {
+			ns /= 10
+			digits--
+		}
+		b = appendDigits(append(b, '.'), ns, digits)
+	}
+	return append(b, `Z"`...)
+}
+
+// appendDigits appends v (0 <= v < 10^width) in exactly width digits.
+func appendDigits(b []byte, v, width int) []byte {
+	var buf [9]byte
+	for i := width - 1; i >= 0; i-- {
+		buf[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(b, buf[:width]...)
 }
 
 func appendAmount(b []byte, m ob.Money) []byte {

@@ -34,6 +34,10 @@ func (s *Store) Import(ctx context.Context, data *ob.BankData) error {
 }
 
 func (s *Store) importData(ctx context.Context, tx *sql.Tx, d *ob.BankData) error {
+	txCols, seq, err := s.txInsertColumns(ctx, tx, len(d.Transactions))
+	if err != nil {
+		return s.wrapErr(err, "import transactions")
+	}
 	steps := []struct {
 		table string
 		cols  []string
@@ -69,11 +73,14 @@ func (s *Store) importData(ctx context.Context, tx *sql.Tx, d *ob.BankData) erro
 				return []any{b.AccountID, b.Type, micros(b.DateTime), b.Amount.Minor, b.Amount.Currency,
 					e.col(toCreditLinesJSON(b.CreditLines))}
 			}},
-		{"transactions", []string{"id", "account_id", "booking_time", "amount_minor", "parts"},
-			len(d.Transactions), func(i int, e *jsonEnc) []any {
-				t := &d.Transactions[i]
-				return []any{t.ID, t.AccountID, micros(t.BookingDateTime), t.Amount.Minor, encodeTxParts(t)}
-			}},
+		{"transactions", txCols, len(d.Transactions), func(i int, e *jsonEnc) []any {
+			t := &d.Transactions[i]
+			row := []any{t.ID, t.AccountID, micros(t.BookingDateTime), t.Amount.Minor, encodeTxRecord(t)}
+			if seq > 0 {
+				row = append(row, seq+int64(i))
+			}
+			return row
+		}},
 		{"beneficiaries", []string{"account_id", "id", "type", "reference", "creditor_agent", "creditor_account"},
 			len(d.Beneficiaries), func(i int, e *jsonEnc) []any {
 				b := &d.Beneficiaries[i]

@@ -1,10 +1,12 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -13,12 +15,14 @@ import (
 )
 
 // Transactions are listed newest first, by (booking_time DESC, id DESC), with
-// keyset pagination over the index transactions_account_time on
-// (account_id, booking_time, id). A page reads only its own rows through that
-// index; its Total and FirstAvailable/LastAvailable come from
+// keyset pagination over (account_id, booking_time, id): on SQLite the
+// table's own key (WITHOUT ROWID, migration 0010), on PostgreSQL the index
+// transactions_account_time. A page reads only its own rows, as one value
+// (pageRows); its Total and FirstAvailable/LastAvailable come from
 // transaction_stats (see countPage), from the cursor on later pages, and from
-// a COUNT and MIN/MAX over the same index range only when a bound cuts into
-// the accounts' booking-time range.
+// a COUNT and MIN/MAX over the account's index range only when a bound cuts
+// into the accounts' booking-time range. A first page whose bounds do not
+// cut is a single statement (firstPage).
 //
 // Stability comes from the insertion sequence: the first page records the
 // highest seq as the snapshot, and every query of later pages adds
@@ -26,62 +30,20 @@ import (
 //
 // SQLite's plan for a page (EXPLAIN QUERY PLAN, one account, CursorAfter):
 //
-//	SEARCH transactions USING INDEX transactions_account_time (account_id=? AND (booking_time,id)<(?,?))
+//	CO-ROUTINE page
+//	SEARCH transactions USING PRIMARY KEY (account_id=? AND (booking_time,id)<(?,?))
+//	SCAN page
 //
-// with no temporary B-tree: the index range delivers the rows in page order
-// and LIMIT stops the scan. COUNT and MIN/MAX use the same index as a
-// covering index. With several accounts (bulk) SQLite searches the range once
-// per account and adds "USE TEMP B-TREE FOR ORDER BY": the rows past the
-// cursor are sorted inside SQLite, never in Go.
+// with no temporary B-tree: the key range delivers the rows in page order,
+// contiguous in the table, and LIMIT stops the scan. COUNT and MIN/MAX use
+// transactions_account_time (account_id, booking_time, seq, amount_minor) as
+// a covering index. With several accounts (bulk) SQLite searches the range
+// once per account and adds "USE TEMP B-TREE FOR ORDER BY": the rows past
+// the cursor are sorted inside SQLite, never in Go.
 //
 // The single-account query texts (the hot path) are prepared once on the
 // reader pool and reused in each read transaction (txQuerier); bulk texts,
 // whose IN lists vary in length, are not.
-
-// txCols are the columns a page reads: the keys of the index and, in parts,
-// everything else (see txparts.go). A page of one account leaves out
-// account_id (txColsOneAccount): it is known, and with modernc.org/sqlite
-// every column read costs an allocation or two per row.
-const (
-	txCols           = `id, account_id, booking_time, amount_minor, parts`
-	txColsOneAccount = `id, booking_time, amount_minor, parts`
-)
-
-// txScan holds the scan destinations of one transaction row; one serves all
-// the rows of a page, so the destinations are allocated once.
-type txScan struct {
-	t       ob.Transaction
-	booking int64
-	parts   string
-	account string // the page's one account, or ""
-	dest    []any
-	alloc   txAlloc
-}
-
-// newTxScan scans txCols, or txColsOneAccount when account is not empty,
-// for a page of about rows rows.
-func newTxScan(account string, rows int) *txScan {
-	r := &txScan{account: account, alloc: txAlloc{n: min(rows, 128)}}
-	t := &r.t
-	r.dest = []any{&t.ID, &t.AccountID, &r.booking, &t.Amount.Minor, &r.parts}
-	if account != "" {
-		r.dest = slices.Delete(r.dest, 1, 2)
-	}
-	return r
-}
-
-func (r *txScan) scan(sc scanner) (ob.Transaction, error) {
-	r.t = ob.Transaction{AccountID: r.account}
-	if err := sc.Scan(r.dest...); err != nil {
-		return ob.Transaction{}, err
-	}
-	t := r.t
-	t.BookingDateTime = fromMicros(r.booking)
-	if err := decodeTxPartsAlloc(r.parts, &t, &r.alloc); err != nil {
-		return t, fmt.Errorf("transaction %s: %w", t.ID, err)
-	}
-	return t, nil
-}
 
 // Transactions returns one page of transactions; see ob.TransactionQuery.
 // When it needs several queries they run in one read-only transaction so
@@ -102,6 +64,17 @@ func (s *Store) Transactions(ctx context.Context, q ob.TransactionQuery) (ob.Tra
 		}
 		return page, nil
 	}
+	if q.Cursor.Snapshot == 0 && len(q.AccountIDs) > 0 &&
+		(q.Cursor.Mode == ob.CursorFirst || q.Cursor.Mode == ob.CursorPage) {
+		page, ok, err := firstPage(txQuerier{s: s, ctx: ctx}, q)
+		if err != nil {
+			return ob.TransactionPage{}, fmt.Errorf("sqlstore: transactions: %w", err)
+		}
+		if ok {
+			return page, nil
+		}
+		// A bound cuts into the accounts' range: count in a transaction.
+	}
 	opts := s.dialect.ReadTx
 	opts.ReadOnly = true
 	tx, err := s.r.BeginTx(ctx, &opts)
@@ -119,6 +92,46 @@ func (s *Store) Transactions(ctx context.Context, q ob.TransactionQuery) (ob.Tra
 	return page, nil
 }
 
+// firstPage reads a first listing (no snapshot yet) whose position needs no
+// total (CursorFirst, CursorPage) in one statement: the snapshot, the
+// transaction_stats of the accounts and the page's rows together. A
+// statement sees one state of the database on both engines, so it needs no
+// transaction, and no seq filter: every row it sees is at most the MAX(seq)
+// it reads. It reports false, and no page, when a bound cuts into the
+// accounts' booking-time range, so that the stats do not give the Total or
+// the available range (see countPage).
+func firstPage(db txQuerier, q ob.TransactionQuery) (ob.TransactionPage, bool, error) {
+	var (
+		p      params
+		now, n int64
+		lo, hi sql.NullInt64
+		recs   string
+	)
+	rows, reverse, err := pageRows(&p, q, math.MaxInt64, 0)
+	if err != nil {
+		return ob.TransactionPage{}, false, err
+	}
+	err = db.queryRow(len(q.AccountIDs) == 1, `SELECT (SELECT COALESCE(MAX(seq), 0) FROM transactions),
+		CAST(COALESCE(SUM(n), 0) AS BIGINT), MIN(first_time), MAX(last_time),
+		(SELECT COALESCE(string_agg(rec, ''), '') FROM (`+rows+`) AS page)
+		FROM transaction_stats WHERE account_id IN `+p.in(q.AccountIDs)+statsSide(q), p...).Scan(&now, &n, &lo, &hi, &recs)
+	if err != nil {
+		return ob.TransactionPage{}, false, fmt.Errorf("first page: %w", err)
+	}
+	page := ob.TransactionPage{Snapshot: now}
+	if lo.Valid { // else no rows at all
+		if !statsCover(q.From, q.To, lo, hi) || !statsCover(q.WindowFrom, q.WindowTo, lo, hi) {
+			return ob.TransactionPage{}, false, nil
+		}
+		page.Total = int(n)
+		page.FirstAvailable, page.LastAvailable = timePtr(lo), timePtr(hi)
+	}
+	if page.Transactions, err = decodePage(recs, q.PageSize, reverse); err != nil {
+		return ob.TransactionPage{}, false, fmt.Errorf("first page: %w", err)
+	}
+	return page, true, nil
+}
+
 func transactionPage(db txQuerier, q ob.TransactionQuery) (ob.TransactionPage, error) {
 	// The single-account texts form a small fixed set: prepare them once.
 	cache := len(q.AccountIDs) == 1
@@ -133,7 +146,7 @@ func transactionPage(db txQuerier, q ob.TransactionQuery) (ob.TransactionPage, e
 		}
 	case len(q.AccountIDs) == 0:
 		if page.Snapshot == 0 {
-			// MAX over the primary key is a single index probe.
+			// MAX over the unique index on seq is a single probe.
 			if err := db.queryRow(true, `SELECT COALESCE(MAX(seq), 0) FROM transactions`).Scan(&page.Snapshot); err != nil {
 				return page, fmt.Errorf("snapshot: %w", err)
 			}
@@ -146,20 +159,41 @@ func transactionPage(db txQuerier, q ob.TransactionQuery) (ob.TransactionPage, e
 	if len(q.AccountIDs) == 0 {
 		return page, nil
 	}
-
+	if q.Cursor.Mode == ob.CursorLast && page.Total <= 0 {
+		return page, nil
+	}
 	var p params
-	where := txWhere(&p, q, page.Snapshot, q.From, q.To)
+	rows, reverse, err := pageRows(&p, q, page.Snapshot, page.Total)
+	if err != nil {
+		return page, err
+	}
+	var recs string
+	if err := db.queryRow(cache, `SELECT COALESCE(string_agg(rec, ''), '') FROM (`+rows+`) AS page`,
+		p...).Scan(&recs); err != nil {
+		return page, fmt.Errorf("page: %w", err)
+	}
+	if page.Transactions, err = decodePage(recs, q.PageSize, reverse); err != nil {
+		return page, fmt.Errorf("page: %w", err)
+	}
+	return page, nil
+}
+
+// pageRows returns the query of the page's rows: their rec, as of snapshot,
+// in the query's order, which is oldest first when reverse is set (the page
+// is shown newest first). total is the listing's Total, which only
+// CursorLast needs.
+//
+// The page is read as one value, its records concatenated by string_agg
+// over this query (see txparts.go): one row and one column from the engine
+// instead of a hundred rows of several, which was most of the cost of a
+// page on modernc.org/sqlite.
+func pageRows(p *params, q ob.TransactionQuery, snapshot int64, total int) (query string, reverse bool, err error) {
 	const (
 		newestFirst = ` ORDER BY booking_time DESC, id DESC`
 		oldestFirst = ` ORDER BY booking_time, id`
 	)
-	cols, account := txCols, ""
-	if len(q.AccountIDs) == 1 {
-		cols, account = txColsOneAccount, q.AccountIDs[0]
-	}
-	query := `SELECT ` + cols + ` FROM transactions WHERE ` + where
+	query = `SELECT rec FROM transactions WHERE ` + txWhere(p, q, snapshot, q.From, q.To)
 	limit := q.PageSize
-	reverse := false // the query reads oldest first; the page is shown newest first
 	switch q.Cursor.Mode {
 	case ob.CursorFirst:
 		query += newestFirst
@@ -174,10 +208,7 @@ func transactionPage(db txQuerier, q ob.TransactionQuery) (ob.TransactionPage, e
 		reverse = true
 	case ob.CursorLast:
 		// The oldest page holds what is left after the full pages above it.
-		if page.Total <= 0 {
-			return page, nil
-		}
-		limit = page.Total - (page.Total-1)/q.PageSize*q.PageSize
+		limit = total - (total-1)/q.PageSize*q.PageSize
 		query += oldestFirst
 		reverse = true
 	case ob.CursorPage:
@@ -187,24 +218,61 @@ func transactionPage(db txQuerier, q ob.TransactionQuery) (ob.TransactionPage, e
 			limit = 0
 		}
 	default:
-		return page, fmt.Errorf("unknown cursor mode %d", q.Cursor.Mode)
+		return "", false, fmt.Errorf("unknown cursor mode %d", q.Cursor.Mode)
 	}
 	if limit > 0 {
 		query += ` LIMIT ` + p.add(limit)
 	}
-	rows, err := db.query(cache, query, p...)
-	if err != nil {
-		return page, fmt.Errorf("page: %w", err)
+	return query, reverse, nil
+}
+
+// decodePage decodes the records of a page of about size rows read by a
+// pageRows query and returns them newest first; no records is a nil slice.
+func decodePage(recs string, size int, reverse bool) ([]ob.Transaction, error) {
+	if recs == "" {
+		return nil, nil
 	}
-	txs, err := scanAll(rows, min(q.PageSize, 1000), newTxScan(account, q.PageSize).scan)
+	alloc := txAlloc{n: min(size, 128)}
+	txs, err := decodeTxRecords(recs, make([]ob.Transaction, 0, min(size, 1000)), &alloc)
 	if err != nil {
-		return page, fmt.Errorf("page: %w", err)
+		return nil, err
+	}
+	// Neither engine promises that an aggregate sees the rows of an
+	// ordered subquery in its order, though both do: check, and sort when
+	// it did not. (Through pointers: a Transaction is large to copy.)
+	order := func(a, b *ob.Transaction) int { // the query's order
+		if reverse {
+			a, b = b, a
+		}
+		return cmp.Or(b.BookingDateTime.Compare(a.BookingDateTime), strings.Compare(b.ID, a.ID))
+	}
+	for i := 1; i < len(txs); i++ {
+		if order(&txs[i-1], &txs[i]) > 0 {
+			slices.SortFunc(txs, func(a, b ob.Transaction) int { return order(&a, &b) })
+			break
+		}
 	}
 	if reverse {
 		slices.Reverse(txs)
 	}
-	page.Transactions = txs
-	return page, nil
+	return txs, nil
+}
+
+// statsSide is the transaction_stats filter for q's side.
+func statsSide(q ob.TransactionQuery) string {
+	switch {
+	case q.Credits && !q.Debits:
+		return ` AND credit = 1`
+	case q.Debits && !q.Credits:
+		return ` AND credit = 0`
+	}
+	return ""
+}
+
+// statsCover reports whether the bounds from and to (inclusive, nil for
+// none) filter nothing out of the booking-time range [lo, hi].
+func statsCover(from, to *time.Time, lo, hi sql.NullInt64) bool {
+	return (from == nil || micros(*from) <= lo.Int64) && (to == nil || micros(*to) >= hi.Int64)
 }
 
 // countPage sets the page's Snapshot (when zero), Total, FirstAvailable and
@@ -220,20 +288,13 @@ func transactionPage(db txQuerier, q ob.TransactionQuery) (ob.TransactionPage, e
 // serves both when the filter lies inside the window (as ais makes it).
 func countPage(db txQuerier, cache bool, q ob.TransactionQuery, page *ob.TransactionPage) error {
 	var (
-		p       params
-		now, n  int64
-		lo, hi  sql.NullInt64
-		sideSQL string
+		p      params
+		now, n int64
+		lo, hi sql.NullInt64
 	)
-	switch {
-	case q.Credits && !q.Debits:
-		sideSQL = ` AND credit = 1`
-	case q.Debits && !q.Credits:
-		sideSQL = ` AND credit = 0`
-	}
 	err := db.queryRow(cache, `SELECT (SELECT COALESCE(MAX(seq), 0) FROM transactions),
 		CAST(COALESCE(SUM(n), 0) AS BIGINT), MIN(first_time), MAX(last_time)
-		FROM transaction_stats WHERE account_id IN `+p.in(q.AccountIDs)+sideSQL, p...).Scan(&now, &n, &lo, &hi)
+		FROM transaction_stats WHERE account_id IN `+p.in(q.AccountIDs)+statsSide(q), p...).Scan(&now, &n, &lo, &hi)
 	if err != nil {
 		return fmt.Errorf("stats: %w", err)
 	}
@@ -245,13 +306,10 @@ func countPage(db txQuerier, cache bool, q ob.TransactionQuery, page *ob.Transac
 		if !lo.Valid {
 			return nil // no rows at all
 		}
-		covers := func(from, to *time.Time) bool {
-			return (from == nil || micros(*from) <= lo.Int64) && (to == nil || micros(*to) >= hi.Int64)
-		}
-		if covers(q.From, q.To) {
+		if statsCover(q.From, q.To, lo, hi) {
 			page.Total, needCount = int(n), false
 		}
-		if covers(q.WindowFrom, q.WindowTo) {
+		if statsCover(q.WindowFrom, q.WindowTo, lo, hi) {
 			page.FirstAvailable, page.LastAvailable, needWindow = timePtr(lo), timePtr(hi), false
 		}
 	}
@@ -302,24 +360,6 @@ func countPage(db txQuerier, cache bool, q ob.TransactionQuery, page *ob.Transac
 	return nil
 }
 
-// scanAll scans and closes rows; about is the number of rows expected. No
-// rows is a nil slice.
-func scanAll[T any](rows *sql.Rows, about int, scan func(scanner) (T, error)) ([]T, error) {
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		if out == nil && about > 0 {
-			out = make([]T, 0, about)
-		}
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
-
 // txWhere builds the filter shared by a page's queries: the accounts, the
 // snapshot, the booking-time bounds (inclusive) and the credit/debit side.
 func txWhere(p *params, q ob.TransactionQuery, snapshot int64, from, to *time.Time) string {
@@ -337,4 +377,23 @@ func txWhere(p *params, q ob.TransactionQuery, snapshot int64, from, to *time.Ti
 		w += ` AND amount_minor < 0`
 	}
 	return w
+}
+
+// txInsertColumns returns the columns importData writes for each of n new
+// transactions and, when the store numbers them, the seq of the first (0
+// otherwise). On SQLite transactions is clustered by its key (WITHOUT ROWID,
+// migration 0010) and has no rowid to number rows with, so the store gives
+// each the next seq: its writers are serialized, so MAX(seq) in the write
+// transaction is the highest there will be until it commits. PostgreSQL's
+// seq is an identity column.
+func (s *Store) txInsertColumns(ctx context.Context, tx *sql.Tx, n int) ([]string, int64, error) {
+	cols := []string{"id", "account_id", "booking_time", "amount_minor", "rec"}
+	if n == 0 || s.dialect.Name != "sqlite" {
+		return cols, 0, nil
+	}
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM transactions`).Scan(&last); err != nil {
+		return nil, 0, fmt.Errorf("next seq: %w", err)
+	}
+	return append(cols, "seq"), last + 1, nil
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -9,16 +10,24 @@ import (
 	"github.com/obank/obank/ob"
 )
 
-// The parts column of transactions holds every part of a transaction that
-// no query filters or orders on, in one compact, exact text encoding; only
-// id, account_id, booking_time and amount_minor (and seq) are columns of
-// their own, for the keyset index and the filters. One column instead of a
+// The rec column of transactions holds the whole transaction, in one
+// compact, exact text encoding: the record. account_id, id, booking_time and
+// amount_minor (and seq) are also columns of their own, for the clustering
+// key and the filters, but a page reads rec alone. One column instead of a
 // dozen, and no JSON, matters on the hot path: with modernc.org/sqlite every
-// column fetched costs a call into the SQLite engine, an allocation for its
-// text and one for boxing it, and a page reads 100 rows. Decoding shares the
-// column's string: the strings of a decoded transaction cost nothing more.
+// column fetched costs calls into the SQLite engine, an allocation for its
+// text and one for boxing it, and a page reads 100 rows. A record is a
+// field (below) holding
 //
-// The encoding is a fixed head of fields, then a sequence of groups, each
+//	AccountId TransactionId BookingDateTime Amount.Minor parts
+//
+// so records concatenate into a stream that splits again without a
+// separator: a page is read as one string_agg of its records, a single value
+// from the engine (see transactionPage). Decoding shares the string: the
+// strings of decoded transactions cost nothing more.
+//
+// The parts are every other part of a transaction. Their encoding is a
+// fixed head of fields, then a sequence of groups, each
 // at most once and in the order below, each a tag byte followed by its
 // fields. A field is its length in bytes in decimal, ':' and the bytes (any
 // bytes: nothing is escaped). A list is a field holding its length in
@@ -50,7 +59,10 @@ import (
 // street, building number, post code, town, country sub-division, country
 // and the list of address lines.
 //
-// For example "3:Ref6:Booked9:Immutable0:4:Info0:3:GBP0:B5:Code7:SubCodeA5:-12503:GBP".
+// For example, parts "3:Ref6:Booked9:Immutable0:4:Info0:3:GBP0:B5:Code7:SubCodeA5:-12503:GBP"
+// of transaction t-1 of account a, booked at 1700000000000000 for -1250,
+// make the record "104:1:a3:t-116:17000000000000005:-1250" followed by them
+// (104 is the length of the body, parts included).
 const txPartTags = "SBPGAMCRrDd"
 
 type partsEnc []byte
@@ -106,9 +118,13 @@ func (b *partsEnc) account(tag byte, a *ob.AccountIdentification) {
 	}
 }
 
-// encodeTxParts returns the parts column's value for t.
+// encodeTxParts returns the parts encoding of t.
 func encodeTxParts(t *ob.Transaction) string {
-	b := make(partsEnc, 0, 128)
+	return string(appendTxParts(make(partsEnc, 0, 128), t))
+}
+
+// appendTxParts appends the parts encoding of t to b.
+func appendTxParts(b partsEnc, t *ob.Transaction) partsEnc {
 	b.fields(t.Reference, t.Status, t.Mutability)
 	if t.ValueDateTime != nil {
 		b.field(strconv.FormatInt(micros(*t.ValueDateTime), 10))
@@ -142,7 +158,7 @@ func encodeTxParts(t *ob.Transaction) string {
 	b.account('r', t.CreditorAccount)
 	b.agent('D', t.DebtorAgent)
 	b.account('d', t.DebtorAccount)
-	return string(b)
+	return b
 }
 
 var errTxParts = errors.New("malformed transaction parts")
@@ -206,25 +222,27 @@ func (a *txAlloc) newTime() *time.Time {
 }
 
 func (d *partsDec) field() string {
-	i := strings.IndexByte(d.s, ':')
-	if i <= 0 || i > 10 || (d.s[0] == '0' && i > 1) {
-		d.bad = true
-		return ""
-	}
-	n := 0
-	for _, c := range []byte(d.s[:i]) {
+	// The length is at most 10 digits, no leading zero, then ':'. Reading
+	// it byte by byte beats a search for ':' on the short lengths there
+	// are; the page decodes a few thousand fields.
+	s, n, i := d.s, 0, 0
+	for ; i < len(s) && i <= 10; i++ {
+		c := s[i]
+		if c == ':' {
+			break
+		}
 		if c < '0' || c > '9' {
 			d.bad = true
 			return ""
 		}
 		n = n*10 + int(c-'0')
 	}
-	if n > len(d.s)-i-1 {
+	if i == 0 || i > 10 || i == len(s) || (s[0] == '0' && i > 1) || n > len(s)-i-1 {
 		d.bad = true
 		return ""
 	}
-	v := d.s[i+1 : i+1+n]
-	d.s = d.s[i+1+n:]
+	v := s[i+1 : i+1+n]
+	d.s = s[i+1+n:]
 	return v
 }
 
@@ -257,12 +275,30 @@ func (d *partsDec) list() []string {
 // parseCanonicalInt parses s if it is exactly what strconv.FormatInt writes
 // (no '+', no leading zeros, no "-0"), without allocating.
 func parseCanonicalInt(s string) (int64, bool) {
-	digits := strings.TrimPrefix(s, "-")
-	if digits == "" || digits[0] == '0' && (len(digits) > 1 || len(digits) < len(s)) || digits[0] == '+' {
+	neg := s != "" && s[0] == '-'
+	digits := s
+	if neg {
+		digits = s[1:]
+	}
+	// 19 digits hold every int64 and fit a uint64 unchecked.
+	if digits == "" || len(digits) > 19 || digits[0] == '0' && (len(digits) > 1 || neg) {
 		return 0, false
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	return n, err == nil
+	var n uint64
+	for i := 0; i < len(digits); i++ {
+		c := digits[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	switch {
+	case neg && n <= 1<<63:
+		return -int64(n), true // 1<<63 wraps to math.MinInt64, as it should
+	case !neg && n < 1<<63:
+		return int64(n), true
+	}
+	return 0, false
 }
 
 // micros reads an optional time; "" is nil.
@@ -367,4 +403,51 @@ func decodeTxPartsAlloc(s string, t *ob.Transaction, a *txAlloc) error {
 		return errTxParts
 	}
 	return nil
+}
+
+// encodeTxRecord returns the rec column's value for t.
+func encodeTxRecord(t *ob.Transaction) string {
+	body := make(partsEnc, 0, 192)
+	body.fields(t.AccountID, t.ID)
+	body.field(strconv.FormatInt(micros(t.BookingDateTime), 10))
+	body.field(strconv.FormatInt(t.Amount.Minor, 10))
+	body = appendTxParts(body, t)
+	b := make(partsEnc, 0, len(body)+8)
+	b.field(string(body))
+	return string(b)
+}
+
+// decodeTxRecords decodes a stream of records, the concatenation of rec
+// values, appending to txs, whose spare capacity must be zero values (as
+// make leaves it); the parts come from a (nil: new ones). It is as strict as
+// decodeTxParts.
+func decodeTxRecords(s string, txs []ob.Transaction, a *txAlloc) ([]ob.Transaction, error) {
+	d := partsDec{s: s}
+	for d.s != "" {
+		rec := d.field()
+		if d.bad {
+			return txs, errTxParts
+		}
+		// Decode in place: a Transaction is large, and copying or zeroing
+		// one in the slice costs write barriers for each of its pointers
+		// while the GC runs, which it often does under load.
+		if len(txs) < cap(txs) {
+			txs = txs[:len(txs)+1]
+		} else {
+			txs = append(txs, ob.Transaction{})
+		}
+		t := &txs[len(txs)-1]
+		r := partsDec{s: rec}
+		t.AccountID, t.ID = r.field(), r.field()
+		booking, ok1 := parseCanonicalInt(r.field())
+		minor, ok2 := parseCanonicalInt(r.field())
+		if r.bad || !ok1 || !ok2 {
+			return txs, errTxParts
+		}
+		t.BookingDateTime, t.Amount.Minor = fromMicros(booking), minor
+		if err := decodeTxPartsAlloc(r.s, t, a); err != nil {
+			return txs, fmt.Errorf("transaction %s: %w", t.ID, err)
+		}
+	}
+	return txs, nil
 }
