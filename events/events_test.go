@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -291,6 +292,22 @@ func TestPublisherRecordsOnlySubscribedEvents(t *testing.T) {
 		case tc.status != "" && (len(ns) != 1 || ns[0].Status != tc.status):
 			t.Errorf("%s: events %+v, want one %s", tc.tpp, ns, tc.status)
 		}
+	}
+	// A revoked funds-confirmation consent changed status: the CBPII
+	// specification wants a resource-update besides the revocation.
+	fc := consent("fcc-1", "tpp-cbpii")
+	fc.Kind = ob.KindFundsConfirmation
+	subscribe(t, st, "tpp-cbpii", "")
+	if err := p.ConsentAuthorizationRevoked(ctx, fc); err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, n := range outstanding(t, st, "tpp-cbpii") {
+		types = append(types, n.EventType)
+	}
+	slices.Sort(types)
+	if want := []string{events.TypeConsentAuthorizationRevoked, events.TypeResourceUpdate}; !slices.Equal(types, want) {
+		t.Errorf("funds-confirmation revocation raised %v, want %v", types, want)
 	}
 	if err := p.AccountAccessConsentLinkedAccountUpdate(ctx, consent("c1", "tpp-poll"), "Closed"); err == nil {
 		t.Error("linked-account update with an unknown reason was accepted")

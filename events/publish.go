@@ -54,7 +54,16 @@ func (p *Publisher) ConsentAuthorizationRevoked(ctx context.Context, c ob.Consen
 	if err != nil {
 		return err
 	}
-	return p.publish(ctx, c.TPPID, TypeConsentAuthorizationRevoked, c.ID, rty, link, "")
+	if err := p.publish(ctx, c.TPPID, TypeConsentAuthorizationRevoked, c.ID, rty, link, ""); err != nil {
+		return err
+	}
+	if c.Kind == ob.KindFundsConfirmation {
+		// A CBPII consent's status changes to Revoked (an account-access
+		// consent's does not), and the CBPII specification has the bank
+		// say so with a resource-update as well.
+		return p.publish(ctx, c.TPPID, TypeResourceUpdate, c.ID, rty, link, "")
+	}
+	return nil
 }
 
 // ConsentRevoked implements httpapi.ConsentEvents, which the consent

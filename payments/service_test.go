@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,11 +36,33 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type fixture struct {
-	t     *testing.T
-	store *sqlstore.Store
-	svc   *payments.Service
-	clock *clock
-	keys  int
+	t      *testing.T
+	store  *sqlstore.Store
+	svc    *payments.Service
+	clock  *clock
+	keys   int
+	events *recordedEvents
+}
+
+// recordedEvents records the resource-update events the service raises.
+type recordedEvents struct {
+	mu   sync.Mutex
+	list []string // "type id link"
+}
+
+func (r *recordedEvents) ResourceUpdate(_ context.Context, tppID, id, typ, link string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.list = append(r.list, tppID+" "+typ+" "+id+" "+link)
+	return nil
+}
+
+func (r *recordedEvents) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	l := r.list
+	r.list = nil
+	return l
 }
 
 func openSQLite(t *testing.T) *sqlstore.Store {
@@ -72,7 +95,8 @@ func newFixtureOn(t *testing.T, s *sqlstore.Store, riskCfg *risk.Config) *fixtur
 	}
 	// Mid-morning in London, a few weeks after the fixture's history.
 	c := &clock{t: time.Date(2026, 2, 2, 10, 0, 0, 0, time.UTC)}
-	cfg := payments.Config{Store: s, Now: c.Now, Calendar: payments.WeekendsOnly}
+	ev := &recordedEvents{}
+	cfg := payments.Config{Store: s, Now: c.Now, Calendar: payments.WeekendsOnly, Events: ev, LinkBase: "https://bank.example/"}
 	if riskCfg != nil {
 		e, err := risk.New(*riskCfg)
 		if err != nil {
@@ -84,7 +108,7 @@ func newFixtureOn(t *testing.T, s *sqlstore.Store, riskCfg *risk.Config) *fixtur
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{t: t, store: s, svc: svc, clock: c}
+	return &fixture{t: t, store: s, svc: svc, clock: c, events: ev}
 }
 
 func (f *fixture) key(body string) payments.IdempotencyKey {
@@ -172,6 +196,10 @@ func TestDomesticPaymentSettles(t *testing.T) {
 			if p.Status != tt.wantStatus || p.DebtorAccountID != obtest.Acc1 || p.ConsentID != c.ID {
 				t.Fatalf("payment = %+v", p)
 			}
+			wantEvent := "tpp-1 domestic-payment " + p.ID + " https://bank.example/open-banking/v3.1/pisp/domestic-payments/" + p.ID
+			if ev := f.events.take(); len(ev) != 1 || ev[0] != wantEvent {
+				t.Errorf("events = %q, want [%q]", ev, wantEvent)
+			}
 			m, _ := ob.ParseAmount(tt.amount, "GBP")
 			if got := f.balance(obtest.Acc1); got != debtorBefore-m.Minor {
 				t.Errorf("debtor balance %d, want %d", got, debtorBefore-m.Minor)
@@ -190,6 +218,9 @@ func TestDomesticPaymentSettles(t *testing.T) {
 			}
 			if got := f.balance(obtest.Acc1); got != debtorBefore-m.Minor {
 				t.Errorf("debtor balance after replay %d", got)
+			}
+			if ev := f.events.take(); len(ev) != 0 {
+				t.Errorf("a replay raised events %q", ev)
 			}
 			// Another key on the consumed consent is refused.
 			if _, _, err := f.submit(ob.KindDomesticPayment, c, in, f.key("other")); ob.ErrorCode(err) != ob.CodeResourceInvalidConsentStatus {
@@ -301,6 +332,10 @@ func TestScheduledPaymentRunsOnce(t *testing.T) {
 	wg.Wait()
 	if total != 1 {
 		t.Fatalf("%d executions, want 1", total)
+	}
+	// One event when the order was made, one when it was executed.
+	if ev := f.events.take(); len(ev) != 2 || !strings.Contains(ev[1], "domestic-scheduled-payment "+p.ID) {
+		t.Errorf("events = %q", ev)
 	}
 	if got := f.balance(obtest.Acc1); got != before-300 {
 		t.Errorf("balance %d, want %d", got, before-300)

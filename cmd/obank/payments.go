@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,8 @@ type paymentsConfig struct {
 	maxAmount         string
 	currencies        string
 	riskHighAction    string
+	riskThresholds    string
+	riskCountries     string
 	schedulerInterval time.Duration
 	trustAnchor       string
 }
@@ -29,6 +32,8 @@ func (c *paymentsConfig) flags(fs *cli.FlagSet) {
 	fs.String(&c.maxAmount, "max-payment", "50000", "maximum amount of one payment, in the payment's currency")
 	fs.String(&c.currencies, "payment-currencies", "GBP,EUR,USD", "comma-separated currencies payments may be made in")
 	fs.String(&c.riskHighAction, "risk-high-action", "step-up", "what a HIGH fraud score does: step-up (the customer re-authenticates on the\nconsent page) or reject")
+	fs.String(&c.riskThresholds, "risk-thresholds", "0.4,0.7", "fraud scores (0-1) from which a payment is MEDIUM and HIGH risk")
+	fs.String(&c.riskCountries, "risk-high-countries", "", "comma-separated ISO 3166 country codes whose creditor accounts are high-risk\ndestinations (by IBAN or BIC)")
 	fs.Duration(&c.schedulerInterval, "scheduler-interval", payments.DefaultRunInterval, "how often due scheduled payments and standing orders are executed (0 disables)")
 	fs.String(&c.trustAnchor, "jws-trust-anchor", jws.TrustAnchorOB, "the tan claim of the bank's response signatures")
 }
@@ -56,6 +61,22 @@ func (c *paymentsConfig) service(store payments.Store, events payments.Events, l
 		rc.HighAction = risk.Reject
 	default:
 		return nil, fmt.Errorf("--risk-high-action %q: step-up or reject", c.riskHighAction)
+	}
+	medium, high, ok := strings.Cut(c.riskThresholds, ",")
+	if !ok {
+		return nil, fmt.Errorf("--risk-thresholds %q: want MEDIUM,HIGH such as 0.4,0.7", c.riskThresholds)
+	}
+	var err error
+	if rc.MediumAt, err = strconv.ParseFloat(strings.TrimSpace(medium), 64); err != nil {
+		return nil, fmt.Errorf("--risk-thresholds: %w", err)
+	}
+	if rc.HighAt, err = strconv.ParseFloat(strings.TrimSpace(high), 64); err != nil {
+		return nil, fmt.Errorf("--risk-thresholds: %w", err)
+	}
+	for _, cc := range strings.Split(c.riskCountries, ",") {
+		if cc = strings.ToUpper(strings.TrimSpace(cc)); cc != "" {
+			rc.HighRiskCountries = append(rc.HighRiskCountries, cc)
+		}
 	}
 	engine, err := risk.New(rc)
 	if err != nil {
