@@ -188,8 +188,9 @@ func (s *Service) Consent(ctx context.Context, tppID string, kind ob.ConsentKind
 
 // DebtorChoices returns the accounts the customer may choose on the consent
 // page of a payment or funds-confirmation consent: their enabled accounts
-// in the payment's currency, only the one named when the TPP named a
-// DebtorAccount (none when the customer does not hold it).
+// (for a payment, current, savings and e-money accounts in the payment's
+// currency), only the one named when the TPP named a DebtorAccount (none
+// when the customer does not hold it).
 func (s *Service) DebtorChoices(ctx context.Context, c ob.Consent, customerID string) ([]ob.Account, error) {
 	var (
 		named    *Account
@@ -224,6 +225,9 @@ func (s *Service) DebtorChoices(ctx context.Context, c ob.Consent, customerID st
 		if a.Status != "Enabled" || (currency != "" && a.Currency != currency) {
 			continue
 		}
+		if c.Kind.Payment() && !payFrom[a.SubType] {
+			continue
+		}
 		if named != nil && !identifies(*named, a) {
 			continue
 		}
@@ -231,6 +235,10 @@ func (s *Service) DebtorChoices(ctx context.Context, c ob.Consent, customerID st
 	}
 	return out, nil
 }
+
+// payFrom are the account subtypes a customer can make a credit transfer
+// from: not loans, mortgages or cards, which are paid into, not from.
+var payFrom = map[string]bool{ob.SubTypeCurrentAccount: true, ob.SubTypeSavings: true, ob.SubTypeEMoney: true}
 
 // identifies reports whether the TPP's account names the bank's account a.
 func identifies(named Account, a ob.Account) bool {

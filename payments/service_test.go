@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -535,4 +536,46 @@ func containsID[T any](xs []T, id string, get func(T) string) bool {
 		}
 	}
 	return false
+}
+
+func TestDebtorChoices(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	c, _, err := f.svc.CreateConsent(ctx, payments.ConsentRequest{Kind: ob.KindDomesticPayment, TPPID: "tpp-1",
+		Idempotency: f.key("c"), Initiation: domestic("1.00", external), Risk: riskJSON})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(as []ob.Account, err error) []string {
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, a := range as {
+			out = append(out, a.ID)
+		}
+		return out
+	}
+	// Bob holds the joint savings account and a credit card: a card is
+	// paid into, not from.
+	if got := ids(f.svc.DebtorChoices(ctx, c, obtest.Bob)); !slices.Equal(got, []string{obtest.Acc2}) {
+		t.Errorf("Bob's choices = %v, want [%s]", got, obtest.Acc2)
+	}
+	if got := ids(f.svc.DebtorChoices(ctx, c, obtest.Alice)); !slices.Equal(got, []string{obtest.Acc1, obtest.Acc2}) {
+		t.Errorf("Alice's choices = %v", got)
+	}
+	// A consent naming its debtor account offers only that one.
+	in := domestic("1.00", external)
+	in.DebtorAccount = &payments.Account{SchemeName: "SortCodeAccountNumber", Identification: "60000112345678"}
+	c, _, err = f.svc.CreateConsent(ctx, payments.ConsentRequest{Kind: ob.KindDomesticPayment, TPPID: "tpp-1",
+		Idempotency: f.key("named"), Initiation: in, Risk: riskJSON})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(f.svc.DebtorChoices(ctx, c, obtest.Alice)); !slices.Equal(got, []string{obtest.Acc1}) {
+		t.Errorf("choices for a named debtor = %v, want [%s]", got, obtest.Acc1)
+	}
+	if got := ids(f.svc.DebtorChoices(ctx, c, obtest.Bob)); len(got) != 0 {
+		t.Errorf("Bob may pay from Alice's named account: %v", got)
+	}
 }

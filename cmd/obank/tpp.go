@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -38,11 +39,13 @@ func runTPP(ctx context.Context, env *environment, args []string) error {
 			return runTPPAssertion(env, args[1:])
 		case "authorize":
 			return runTPPAuthorize(env, args[1:])
+		case "sign":
+			return runTPPSign(env, args[1:])
 		}
 	}
 	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(env.stderr, "Usage:\n  obank tpp create --name NAME --redirect-uri URL --out DIR [flags]\n  obank tpp request --tpp DIR [--aud ISSUER] [--auth tls_client_auth|private_key_jwt]\n  obank tpp assertion --tpp DIR --client-id ID [--aud TOKEN_URL]\n  obank tpp authorize --tpp DIR --client-id ID --consent CONSENT_ID [--issuer URL]")
-		return errors.New("tpp: want a subcommand: create, request, assertion or authorize")
+		fmt.Fprintln(env.stderr, "Usage:\n  obank tpp create --name NAME --redirect-uri URL --out DIR [flags]\n  obank tpp request --tpp DIR [--aud ISSUER] [--auth tls_client_auth|private_key_jwt]\n  obank tpp assertion --tpp DIR --client-id ID [--aud TOKEN_URL]\n  obank tpp authorize --tpp DIR --client-id ID --consent CONSENT_ID [--issuer URL]\n  obank tpp sign --tpp DIR --body FILE")
+		return errors.New("tpp: want a subcommand: create, request, assertion, authorize or sign")
 	}
 	var (
 		dataDir, name, out, jwksEndpoint, softwareID, orgID string
@@ -131,6 +134,35 @@ func runTPPAssertion(env *environment, args []string) error {
 		return err
 	}
 	fmt.Fprintln(env.stdout, a)
+	return nil
+}
+
+// runTPPSign prints the x-jws-signature of a request body: the detached
+// JWS a payment request must carry, over the exact bytes that will be sent.
+func runTPPSign(env *environment, args []string) error {
+	var dir, bodyFile string
+	fs := cli.NewFlagSet("tpp sign", "Print the x-jws-signature (OBIE detached JWS) of a request body for a TPP directory.", env.stderr)
+	fs.String(&dir, "tpp", "", "the TPP directory (from `obank tpp create --out`)")
+	fs.String(&bodyFile, "body", "", "the file holding the request body, byte for byte as it will be sent")
+	if err := fs.Parse(args, env.getenv); err != nil {
+		return err
+	}
+	if dir == "" || bodyFile == "" {
+		return errors.New("tpp sign: --tpp and --body are required")
+	}
+	tpp, err := sandbox.LoadTPP(dir)
+	if err != nil {
+		return err
+	}
+	body, err := os.ReadFile(bodyFile)
+	if err != nil {
+		return err
+	}
+	sig, err := client.SignRequest(tpp, body, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.stdout, sig)
 	return nil
 }
 
