@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/obank/obank/ob"
 )
@@ -90,8 +92,10 @@ func addTxStats(ctx context.Context, tx *sql.Tx, txs []ob.Transaction) error {
 // variants of the hot queries); queries whose text grows with their input
 // (IN lists of several accounts) stay unprepared.
 type stmtCache struct {
-	mu sync.Mutex
-	m  map[string]*sql.Stmt
+	mu      sync.Mutex
+	m       map[string]*sql.Stmt
+	pending map[string]bool // being prepared in the background
+	closed  bool
 }
 
 // stmt returns the prepared statement for query on db, preparing it on first
@@ -109,8 +113,11 @@ func (c *stmtCache) stmt(ctx context.Context, db *sql.DB, query string) (*sql.St
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.m[query]; ok {
+	if old, ok := c.m[query]; ok || c.closed {
 		st.Close()
+		if c.closed {
+			return nil, errors.New("sqlstore: store closed")
+		}
 		return old, nil
 	}
 	if c.m == nil {
@@ -120,6 +127,37 @@ func (c *stmtCache) stmt(ctx context.Context, db *sql.DB, query string) (*sql.St
 	return st, nil
 }
 
+// lookup returns the statement for query if it is prepared already.
+func (c *stmtCache) lookup(query string) (*sql.Stmt, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, ok := c.m[query]
+	return st, ok
+}
+
+// prepareAsync prepares query on db in the background, once at a time per
+// query; failures are left for the next use to retry.
+func (c *stmtCache) prepareAsync(db *sql.DB, query string) {
+	c.mu.Lock()
+	if c.pending == nil {
+		c.pending = make(map[string]bool)
+	}
+	if c.pending[query] || c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.pending[query] = true
+	c.mu.Unlock()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_, _ = c.stmt(ctx, db, query)
+		c.mu.Lock()
+		delete(c.pending, query)
+		c.mu.Unlock()
+	}()
+}
+
 func (c *stmtCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -127,6 +165,30 @@ func (c *stmtCache) close() {
 		st.Close()
 	}
 	c.m = nil
+	c.closed = true
+}
+
+// prepared returns the pool's prepared statement for query, bound to q.tx
+// when there is one. Inside a transaction a statement not prepared yet is
+// not prepared there and then: preparing on the pool needs a second
+// connection while the transaction holds one, and a burst of such requests
+// after a start (more than the pool's size, each holding a connection and
+// waiting for another) would deadlock the pool. The query then runs
+// unprepared on the transaction, and the statement is prepared in the
+// background for the next one. ok is false when the caller should run the
+// query unprepared (also when preparing failed: the unprepared query reports
+// the error).
+func (q txQuerier) prepared(query string) (*sql.Stmt, bool) {
+	if q.tx == nil {
+		st, err := q.s.stmts.stmt(q.ctx, q.s.r, query)
+		return st, err == nil
+	}
+	st, ok := q.s.stmts.lookup(query)
+	if !ok {
+		q.s.stmts.prepareAsync(q.s.r, query)
+		return nil, false
+	}
+	return q.tx.StmtContext(q.ctx, st), true
 }
 
 // txQuerier runs a page's queries, in the read transaction tx or, when tx is
@@ -140,14 +202,9 @@ type txQuerier struct {
 
 func (q txQuerier) query(cache bool, query string, args ...any) (*sql.Rows, error) {
 	if cache {
-		st, err := q.s.stmts.stmt(q.ctx, q.s.r, query)
-		if err != nil {
-			return nil, err
+		if st, ok := q.prepared(query); ok {
+			return st.QueryContext(q.ctx, args...)
 		}
-		if q.tx != nil {
-			st = q.tx.StmtContext(q.ctx, st)
-		}
-		return st.QueryContext(q.ctx, args...)
 	}
 	if q.tx == nil {
 		return q.s.r.QueryContext(q.ctx, query, args...)
@@ -157,13 +214,9 @@ func (q txQuerier) query(cache bool, query string, args ...any) (*sql.Rows, erro
 
 func (q txQuerier) queryRow(cache bool, query string, args ...any) *sql.Row {
 	if cache {
-		if st, err := q.s.stmts.stmt(q.ctx, q.s.r, query); err == nil {
-			if q.tx != nil {
-				st = q.tx.StmtContext(q.ctx, st)
-			}
+		if st, ok := q.prepared(query); ok {
 			return st.QueryRowContext(q.ctx, args...)
 		}
-		// Let the unprepared query report the error.
 	}
 	if q.tx == nil {
 		return q.s.r.QueryRowContext(q.ctx, query, args...)
