@@ -19,6 +19,7 @@ import (
 
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
+	"github.com/obank/obank/demo"
 	"github.com/obank/obank/httpapi"
 	"github.com/obank/obank/jws"
 	"github.com/obank/obank/ledger"
@@ -35,16 +36,38 @@ import (
 // in the same run, a bare PS256 sign+verify loop (2048-bit RSA, a body of
 // the same size: the cryptography each submission does) gives the rate the
 // signatures alone allow; pay/sign is the share of it the submission keeps.
-// The target is at least 50 % on PostgreSQL. Both run with the same number
-// of concurrent workers.
+// The target is at least 50 % on PostgreSQL.
 //
-//	go test ./httpapi -run '^$' -bench Payment -benchtime 50x
+// Two workloads: "customers" spreads the payments over the current accounts
+// of a demo bank's customers, each paying another (the bank's submission
+// rate); "one-account" sends them all from one account to
+// another, whose balance rows every payment must lock in turn (the rate of
+// a single hot account, bounded by the database's commit latency). The
+// signature loop runs with 2×GOMAXPROCS workers, which saturate the CPU;
+// the submissions, which also wait on the database, with 4×GOMAXPROCS.
+//
+//	go test ./httpapi -run '^$' -bench Payment -benchtime 200x
 //
 // Consents, tokens and signed bodies are made before the timer starts.
 func BenchmarkPaymentSubmit(b *testing.B) {
 	for _, be := range backends() {
-		b.Run(be.name, func(b *testing.B) { benchPaymentSubmit(b, be) })
+		for _, spread := range []bool{true, false} {
+			name := be.name + "/one-account"
+			if spread {
+				name = be.name + "/customers"
+			}
+			b.Run(name, func(b *testing.B) { benchPaymentSubmit(b, be, spread) })
+		}
 	}
+}
+
+// benchCustomers is the size of the demo bank of the "customers" workload.
+const benchCustomers = 24
+
+// payer is a debtor account of the benchmark and whom it pays.
+type payer struct {
+	customer, account string
+	creditor          string // the payee's sort code and account number
 }
 
 // acc2SortCode addresses the fixture's Acc2: the payments are internal
@@ -56,19 +79,62 @@ type benchOrder struct {
 	body, key, sig, token string
 }
 
-func benchPaymentSubmit(b *testing.B, be backend) {
+func benchPaymentSubmit(b *testing.B, be backend, spread bool) {
 	loadPayKeys(b)
 	ctx := context.Background()
 	store := be.open(b)
 	ps := store.(payments.Store)
 	ls := store.(ledger.Store)
-	data := testData()
-	data.Balances = append(data.Balances,
-		ob.Balance{AccountID: obtest.Acc1, Type: ob.BalanceInterimBooked, DateTime: now, Amount: ob.Money{Minor: 120000, Currency: "GBP"}},
-		ob.Balance{AccountID: obtest.Acc2, Type: ob.BalanceInterimBooked, DateTime: now, Amount: ob.Money{Minor: 0, Currency: "GBP"}})
-	obtest.MustImport(b, store, data)
-	if _, err := ledger.Open(ctx, ls, now); err != nil {
-		b.Fatal(err)
+	var payers []payer
+	if spread {
+		data, _, err := demo.Generate(demo.Config{Customers: benchCustomers, Anchor: now})
+		if err != nil {
+			b.Fatal(err)
+		}
+		obtest.MustImport(b, store, data)
+		if _, err := ledger.Open(ctx, ls, now); err != nil {
+			b.Fatal(err)
+		}
+		// Each customer's first GBP current account in credit pays the
+		// next customer's.
+		for _, c := range data.Customers {
+			accounts, err := store.AccountsByCustomer(ctx, c.ID)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, a := range accounts {
+				la, err := ls.LedgerAccount(ctx, a.ID)
+				if err != nil || a.SubType != ob.SubTypeCurrentAccount || a.Currency != "GBP" || a.CustomerID != c.ID ||
+					la.Balance.Minor < 100_00 || len(a.Identifications) == 0 {
+					continue
+				}
+				payers = append(payers, payer{customer: c.ID, account: a.ID, creditor: a.Identifications[0].Identification})
+				break
+			}
+		}
+		if len(payers) < 8 {
+			b.Fatalf("only %d payers in the demo bank", len(payers))
+		}
+		own := make([]string, len(payers))
+		for i, p := range payers {
+			own[i] = p.creditor
+		}
+		// Payer i pays the one half the bank away, so that the payments
+		// in flight together (consecutive ones) lock disjoint accounts.
+		half := len(payers) / 2
+		for i := range payers {
+			payers[i].creditor = own[(i+half)%len(payers)]
+		}
+	} else {
+		data := testData()
+		data.Balances = append(data.Balances,
+			ob.Balance{AccountID: obtest.Acc1, Type: ob.BalanceInterimBooked, DateTime: now, Amount: ob.Money{Minor: 120000, Currency: "GBP"}},
+			ob.Balance{AccountID: obtest.Acc2, Type: ob.BalanceInterimBooked, DateTime: now, Amount: ob.Money{Minor: 0, Currency: "GBP"}})
+		obtest.MustImport(b, store, data)
+		if _, err := ledger.Open(ctx, ls, now); err != nil {
+			b.Fatal(err)
+		}
+		payers = []payer{{customer: obtest.Alice, account: obtest.Acc1, creditor: acc2SortCode}}
 	}
 	// Fraud screening that never scores HIGH: a burst from one account is
 	// what the velocity rules are for, and rejected payments post nothing.
@@ -102,12 +168,13 @@ func benchPaymentSubmit(b *testing.B, be backend) {
 	ts.StartTLS()
 	b.Cleanup(func() { ts.Close(); srv.Close() })
 
-	// b.N authorised consents of 0.01 GBP from Acc1 to Acc2, each with its
-	// order token and signed order.
+	// b.N authorised consents of 0.01 GBP, each with its order token and
+	// signed order.
 	orders := make([]benchOrder, b.N)
 	riskJSON, _ := json.Marshal(testRisk)
 	for i := range orders {
-		in := domesticInitiation("0.01", "GBP", acc2SortCode)
+		p := payers[i%len(payers)]
+		in := domesticInitiation("0.01", "GBP", p.creditor)
 		in["InstructionIdentification"] = fmt.Sprintf("bench-%d", i)
 		var typed payments.Initiation
 		if err := json.Unmarshal([]byte(mustJSON(b, in)), &typed); err != nil {
@@ -119,8 +186,8 @@ func benchPaymentSubmit(b *testing.B, be backend) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := svc.Authorise(ctx, payments.AuthoriseRequest{ConsentID: c.ID, CustomerID: obtest.Alice,
-			AccountID: obtest.Acc1, SteppedUp: true}); err != nil {
+		if _, err := svc.Authorise(ctx, payments.AuthoriseRequest{ConsentID: c.ID, CustomerID: p.customer,
+			AccountID: p.account, SteppedUp: true}); err != nil {
 			b.Fatal(err)
 		}
 		bearer := rand.Text()
@@ -131,9 +198,10 @@ func benchPaymentSubmit(b *testing.B, be backend) {
 		body := orderBody(b, c.ID, in)
 		orders[i] = benchOrder{body: body, key: rand.Text(), sig: sign(b, tpp, body, now), token: bearer}
 	}
-	before := balanceOf(b, ls, obtest.Acc1)
+	before := balanceOf(b, ls, payers[0].account)
 
-	workers := runtime.GOMAXPROCS(0) * 2
+	signWorkers := runtime.GOMAXPROCS(0) * 2
+	workers := runtime.GOMAXPROCS(0) * 4
 	client := ts.Client()
 	client.Transport.(*http.Transport).MaxIdleConnsPerHost = workers
 	submit := func(o benchOrder) error {
@@ -178,8 +246,18 @@ func benchPaymentSubmit(b *testing.B, be backend) {
 	b.ResetTimer()
 	payRate := parallelRate(b, workers, len(orders), func(i int) error { return submit(orders[i]) })
 	b.StopTimer()
-	if got, want := balanceOf(b, ls, obtest.Acc1), before-int64(b.N); got != want {
-		b.Errorf("Acc1 balance %d after %d payments of 0.01, want %d", got, b.N, want)
+	// The first payer paid 0.01 for each of its orders and, with several
+	// payers, received as much from the one paying it.
+	paid := int64(countFrom(b.N, len(payers), 0))
+	received := int64(0)
+	if len(payers) > 1 {
+		received = int64(countFrom(b.N, len(payers), len(payers)-len(payers)/2))
+	}
+	if got, want := balanceOf(b, ls, payers[0].account), before-paid+received; got != want {
+		b.Errorf("first payer's balance %d after %d payments of 0.01, want %d", got, b.N, want)
+	}
+	if rep, err := ls.Verify(ctx); err != nil || !rep.OK() {
+		b.Errorf("ledger after the benchmark: %v, %v", rep, err)
 	}
 
 	// The baseline: the TPP's signature made and verified, as many times,
@@ -191,8 +269,8 @@ func benchPaymentSubmit(b *testing.B, be backend) {
 	}
 	signer := jws.KeySigner{Key: tpp.key, KID: tpp.kid}
 	opts := jws.SignOptions{Issuer: tpp.client.OrgID + "/" + tpp.client.SoftwareID, TrustAnchor: jws.TrustAnchorSandbox, Now: now}
-	n := max(b.N, 4*workers) // enough for a rate even at -benchtime 1x
-	signRate := parallelRate(b, workers, n, func(int) error {
+	n := max(b.N, 4*signWorkers) // enough for a rate even at -benchtime 1x
+	signRate := parallelRate(b, signWorkers, n, func(int) error {
 		sig, err := jws.SignDetached(ctx, sample, signer, opts)
 		if err != nil {
 			return err
@@ -203,8 +281,16 @@ func benchPaymentSubmit(b *testing.B, be backend) {
 	b.ReportMetric(payRate, "pay/s")
 	b.ReportMetric(signRate, "sign+verify/s")
 	b.ReportMetric(100*payRate/signRate, "%pay/sign")
-	b.Logf("%s: %d payments at %.0f/s; PS256 sign+verify %.0f/s; payment/sign = %.1f %% (%d workers)",
-		be.name, b.N, payRate, signRate, 100*payRate/signRate, workers)
+	b.Logf("%s: %d payments from %d accounts at %.0f/s (%d workers); PS256 sign+verify %.0f/s (%d workers); payment/sign = %.1f %%",
+		be.name, b.N, len(payers), payRate, workers, signRate, signWorkers, 100*payRate/signRate)
+}
+
+// countFrom counts the orders i < n with i % k == r.
+func countFrom(n, k, r int) int {
+	if r >= n {
+		return 0
+	}
+	return (n-1-r)/k + 1
 }
 
 // parallelRate runs f(0..n-1) on workers goroutines and returns calls per

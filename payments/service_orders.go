@@ -111,6 +111,7 @@ func (s *Service) Submit(ctx context.Context, req OrderRequest) (Payment, bool, 
 
 	key := req.Idempotency
 	key.TPPID, key.Kind, key.Now = req.TPPID, info.orderResource, now
+	var created Payment
 	id, replayed, err := s.store.Idempotent(ctx, key, func(ctx context.Context, tx Tx) (string, error) {
 		before, err := tx.LockConsent(ctx, c.ID)
 		if err != nil {
@@ -136,16 +137,21 @@ func (s *Service) Submit(ctx context.Context, req OrderRequest) (Payment, bool, 
 			CustomerID: before.CustomerID, DebtorAccountID: debtorID, CreationDateTime: now,
 			StatusUpdateDateTime: now, Initiation: payload.Initiation, Amount: order.Amount, Assessment: &assessment,
 		}
-		return p.ID, s.place(ctx, tx, &p, order, ps, riskReason, now)
+		// The transaction may run again after a serialization failure:
+		// the last run is the one committed.
+		created = p
+		return p.ID, s.place(ctx, tx, &created, order, ps, riskReason, now)
 	})
 	if err != nil {
 		return Payment{}, false, err
 	}
-	p, err := s.store.Payment(ctx, id)
-	if err != nil {
-		return Payment{}, false, fmt.Errorf("payments: read payment %s: %w", id, err)
-	}
-	if !replayed {
+	p := created
+	if replayed {
+		// The order as it is now (a scheduled one may have run since).
+		if p, err = s.store.Payment(ctx, id); err != nil {
+			return Payment{}, false, fmt.Errorf("payments: read payment %s: %w", id, err)
+		}
+	} else {
 		s.notify(ctx, p)
 		s.log.InfoContext(ctx, "payment order created", "payment", p.ID, "kind", p.Kind, "tpp", p.TPPID,
 			"status", p.Status, "risk", assessment.Score)
@@ -353,7 +359,7 @@ func (s *Service) assess(ctx context.Context, tppID, debtorID string, o Order, n
 // scoring, and historyMax how many at most.
 const (
 	historyWindow = 90 * 24 * time.Hour
-	historyMax    = 1000
+	historyMax    = 200
 )
 
 // history reads the debtor account's recent debits and saved payees.
