@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/obank/obank/ob"
@@ -28,6 +29,10 @@ type Service struct {
 	events   Events
 	linkBase string
 	log      *slog.Logger
+
+	// stats caches TPPs' recent payment counts (tppStats).
+	statsMu sync.Mutex
+	stats   map[string]tppCounts
 }
 
 // Events is told about payment orders whose status changed (created,

@@ -339,7 +339,7 @@ func (s *Service) assess(ctx context.Context, tppID, debtorID string, o Order, n
 	if err != nil {
 		return risk.Assessment{}, err
 	}
-	submitted, rejected, err := s.store.TPPPaymentStats(ctx, tppID, now.Add(-24*time.Hour))
+	submitted, rejected, err := s.tppStats(ctx, tppID, now)
 	if err != nil {
 		return risk.Assessment{}, err
 	}
@@ -482,4 +482,40 @@ func (s *Service) standingOrderView(p Payment, in StandingOrderInitiation, last,
 		so.Status = "Inactive"
 	}
 	return so
+}
+
+// tppStatsWindow is the TPP behaviour window of risk scoring, and
+// tppStatsTTL how long one instance reuses the counts it read: the rule
+// judges a rate over a day, which a few seconds' staleness does not change,
+// while counting a busy TPP's day of payments on every payment would cost
+// more than the rest of the payment.
+const (
+	tppStatsWindow = 24 * time.Hour
+	tppStatsTTL    = 10 * time.Second
+)
+
+type tppCounts struct {
+	read                time.Time
+	submitted, rejected int
+}
+
+// tppStats returns the TPP's payment orders and refusals of the last day.
+func (s *Service) tppStats(ctx context.Context, tppID string, now time.Time) (submitted, rejected int, err error) {
+	s.statsMu.Lock()
+	c, ok := s.stats[tppID]
+	s.statsMu.Unlock()
+	if ok && now.Sub(c.read) < tppStatsTTL && !now.Before(c.read) {
+		return c.submitted, c.rejected, nil
+	}
+	submitted, rejected, err = s.store.TPPPaymentStats(ctx, tppID, now.Add(-tppStatsWindow))
+	if err != nil {
+		return 0, 0, err
+	}
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	if s.stats == nil || len(s.stats) > 10000 {
+		s.stats = map[string]tppCounts{} // bounded without an LRU: TPPs number in the hundreds
+	}
+	s.stats[tppID] = tppCounts{read: now, submitted: submitted, rejected: rejected}
+	return submitted, rejected, nil
 }
