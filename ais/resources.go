@@ -232,40 +232,14 @@ type TransactionsRequest struct {
 // statement, with the statement's period). Under Basic the information,
 // running balance, merchant and counterparty fields are cleared.
 func (s *Service) Transactions(ctx context.Context, g ob.AccessGrant, req TransactionsRequest) (ob.TransactionPage, View, error) {
-	v, err := s.level(g, ob.ReadTransactionsBasic, ob.ReadTransactionsDetail)
+	q, v, err := s.transactionQuery(ctx, g, req)
 	if err != nil {
 		return ob.TransactionPage{}, v, err
 	}
-	credits, debits := g.Permissions.Has(ob.ReadTransactionsCredits), g.Permissions.Has(ob.ReadTransactionsDebits)
-	if !credits && !debits {
-		return ob.TransactionPage{}, v, forbidden(ob.ReadTransactionsCredits, ob.ReadTransactionsDebits)
-	}
-	from, to := later(req.From, g.TransactionFrom), earlier(req.To, g.TransactionTo)
-	var ids []string
-	if req.StatementID != "" {
-		st, err := s.statement(ctx, g, req.AccountID, req.StatementID)
-		if err != nil {
-			return ob.TransactionPage{}, v, err
-		}
-		ids = []string{req.AccountID}
-		from, to = later(from, &st.StartDateTime), earlier(to, &st.EndDateTime)
-	} else if ids, err = s.scope(ctx, g, req.AccountID); err != nil {
-		return ob.TransactionPage{}, v, err
-	}
-	if len(ids) == 0 {
+	if q.AccountIDs == nil {
 		return ob.TransactionPage{Transactions: []ob.Transaction{}}, v, nil
 	}
-	page, err := s.Store.Transactions(ctx, ob.TransactionQuery{
-		AccountIDs: ids,
-		From:       from,
-		To:         to,
-		WindowFrom: g.TransactionFrom,
-		WindowTo:   g.TransactionTo,
-		Credits:    credits,
-		Debits:     debits,
-		PageSize:   req.PageSize,
-		Cursor:     req.Cursor,
-	})
+	page, err := s.Store.Transactions(ctx, q)
 	if err != nil {
 		return ob.TransactionPage{}, v, fmt.Errorf("ais: reading transactions: %w", err)
 	}
@@ -276,6 +250,88 @@ func (s *Service) Transactions(ctx context.Context, g ob.AccessGrant, req Transa
 		page.Transactions[i] = redactTransaction(page.Transactions[i], v)
 	}
 	return page, v, nil
+}
+
+// ScanTransactions is Transactions for a caller that handles the page's
+// transactions one at a time, as an encoder does: it calls each with every
+// transaction of the page, in order and redacted exactly as Transactions
+// redacts them, and returns the page with nil Transactions. The
+// *ob.Transaction is only valid during the call. With a store that is an
+// ob.TransactionScanner no slice of the page is built; with any other
+// store it reads Transactions.
+func (s *Service) ScanTransactions(ctx context.Context, g ob.AccessGrant, req TransactionsRequest,
+	each func(*ob.Transaction) error) (ob.TransactionPage, View, error) {
+	sc, ok := s.Store.(ob.TransactionScanner)
+	if !ok {
+		page, v, err := s.Transactions(ctx, g, req)
+		if err != nil {
+			return ob.TransactionPage{}, v, err
+		}
+		for i := range page.Transactions {
+			if err := each(&page.Transactions[i]); err != nil {
+				return ob.TransactionPage{}, v, err
+			}
+		}
+		page.Transactions = nil
+		return page, v, nil
+	}
+	q, v, err := s.transactionQuery(ctx, g, req)
+	if err != nil || q.AccountIDs == nil {
+		return ob.TransactionPage{}, v, err
+	}
+	// The same redaction as Transactions, so the rules stay in one place,
+	// into one transaction reused for the page (the store's is never
+	// written through).
+	r := new(ob.Transaction)
+	page, err := sc.ScanTransactions(ctx, q, func(t *ob.Transaction) error {
+		*r = redactTransaction(*t, v)
+		return each(r)
+	})
+	if err != nil {
+		return ob.TransactionPage{}, v, fmt.Errorf("ais: reading transactions: %w", err)
+	}
+	return page, v, nil
+}
+
+// transactionQuery checks the grant's permissions for a page of
+// transactions and returns the store query for it; a query with nil
+// AccountIDs means an empty page (a bulk request of a grant without
+// accounts).
+func (s *Service) transactionQuery(ctx context.Context, g ob.AccessGrant, req TransactionsRequest) (ob.TransactionQuery, View, error) {
+	v, err := s.level(g, ob.ReadTransactionsBasic, ob.ReadTransactionsDetail)
+	if err != nil {
+		return ob.TransactionQuery{}, v, err
+	}
+	credits, debits := g.Permissions.Has(ob.ReadTransactionsCredits), g.Permissions.Has(ob.ReadTransactionsDebits)
+	if !credits && !debits {
+		return ob.TransactionQuery{}, v, forbidden(ob.ReadTransactionsCredits, ob.ReadTransactionsDebits)
+	}
+	from, to := later(req.From, g.TransactionFrom), earlier(req.To, g.TransactionTo)
+	var ids []string
+	if req.StatementID != "" {
+		st, err := s.statement(ctx, g, req.AccountID, req.StatementID)
+		if err != nil {
+			return ob.TransactionQuery{}, v, err
+		}
+		ids = []string{req.AccountID}
+		from, to = later(from, &st.StartDateTime), earlier(to, &st.EndDateTime)
+	} else if ids, err = s.scope(ctx, g, req.AccountID); err != nil {
+		return ob.TransactionQuery{}, v, err
+	}
+	if len(ids) == 0 {
+		return ob.TransactionQuery{}, v, nil
+	}
+	return ob.TransactionQuery{
+		AccountIDs: ids,
+		From:       from,
+		To:         to,
+		WindowFrom: g.TransactionFrom,
+		WindowTo:   g.TransactionTo,
+		Credits:    credits,
+		Debits:     debits,
+		PageSize:   req.PageSize,
+		Cursor:     req.Cursor,
+	}, v, nil
 }
 
 // Party is a customer as a party of an account (or as the PSU).

@@ -106,22 +106,26 @@ func (s *Server) getTransactions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page, _, err := s.ais.Transactions(r.Context(), g, ais.TransactionsRequest{
+	// The rows are encoded as the store reads them: a page never exists
+	// as a slice (see txPageWriter).
+	pw := newTxPageWriter()
+	defer pw.release()
+	page, _, err := s.ais.ScanTransactions(r.Context(), g, ais.TransactionsRequest{
 		AccountID:   r.PathValue("AccountId"),
 		StatementID: r.PathValue("StatementId"),
 		From:        from,
 		To:          to,
 		PageSize:    s.pageSize,
 		Cursor:      cur,
-	})
+	}, pw.add)
 	if err != nil {
 		return err
 	}
-	links, meta, err := s.linker(r).txLinks(cur, page, s.pageSize)
+	links, meta, err := s.linker(r).txLinks(cur, page, s.pageSize, pw.ends)
 	if err != nil {
 		return err
 	}
-	return writeTransactions(w, page.Transactions, links, meta)
+	return pw.write(w, links, meta)
 }
 
 func (s *Server) getStatements(w http.ResponseWriter, r *http.Request) error {

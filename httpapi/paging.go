@@ -253,9 +253,26 @@ func paginate[T any](items []T, page, size int) ([]T, int, int, error) {
 	return items[lo:hi], page, pages, nil
 }
 
+// pageEnds are the positions of a page's first and last transactions,
+// where its Prev and Next cursors start; n is the number of rows.
+type pageEnds struct {
+	n           int
+	first, last ob.TxKey
+}
+
+// add records t as the page's next row.
+func (e *pageEnds) add(t *ob.Transaction) {
+	if e.n == 0 {
+		e.first = txKey(t)
+	}
+	e.last = txKey(t)
+	e.n++
+}
+
 // txLinks returns Links and Meta for a page of transactions fetched with
-// cursor c (page size size). It also reports a page number beyond the end.
-func (l linker) txLinks(c ob.TxCursor, p ob.TransactionPage, size int) (obLinks, obMeta, error) {
+// cursor c (page size size) whose rows end at ends. It also reports a page
+// number beyond the end.
+func (l linker) txLinks(c ob.TxCursor, p ob.TransactionPage, size int, ends pageEnds) (obLinks, obMeta, error) {
 	pages := totalPages(p.Total, size)
 	page := c.Page
 	switch c.Mode {
@@ -277,16 +294,15 @@ func (l linker) txLinks(c ob.TxCursor, p ob.TransactionPage, size int) (obLinks,
 		First: at(ob.TxCursor{Mode: ob.CursorFirst, Page: 1}),
 		Last:  at(ob.TxCursor{Mode: ob.CursorLast, Page: pages}),
 	}
-	txs := p.Transactions
 	if page > 1 {
-		if len(txs) > 0 {
-			links.Prev = at(ob.TxCursor{Mode: ob.CursorBefore, Key: txKey(txs[0]), Page: page - 1})
+		if ends.n > 0 {
+			links.Prev = at(ob.TxCursor{Mode: ob.CursorBefore, Key: ends.first, Page: page - 1})
 		} else {
 			links.Prev = at(ob.TxCursor{Mode: ob.CursorPage, Page: page - 1})
 		}
 	}
-	if page < pages && len(txs) > 0 {
-		links.Next = at(ob.TxCursor{Mode: ob.CursorAfter, Key: txKey(txs[len(txs)-1]), Page: page + 1})
+	if page < pages && ends.n > 0 {
+		links.Next = at(ob.TxCursor{Mode: ob.CursorAfter, Key: ends.last, Page: page + 1})
 	}
 	meta := obMeta{
 		TotalPages:             pages,
@@ -296,6 +312,6 @@ func (l linker) txLinks(c ob.TxCursor, p ob.TransactionPage, size int) (obLinks,
 	return links, meta, nil
 }
 
-func txKey(t ob.Transaction) ob.TxKey {
+func txKey(t *ob.Transaction) ob.TxKey {
 	return ob.TxKey{BookingDateTime: t.BookingDateTime, ID: t.ID}
 }

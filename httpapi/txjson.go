@@ -12,7 +12,7 @@ import (
 )
 
 // A page of transactions is the largest and hottest AIS response, and
-// encoding/json's reflection was a fifth of its cost. writeTransactions
+// encoding/json's reflection was a fifth of its cost. txPageWriter
 // writes the same bytes json.Marshal would (TestTransactionsJSON holds it to
 // that) with a hand-written encoder for OBTransaction6's flat parts; the
 // rare nested parts (agents, accounts) and the small Links and Meta still go
@@ -20,29 +20,68 @@ import (
 
 var txBufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
-// writeTransactions answers 200 with the envelope of a page of transactions,
-// exactly as writeJSON(w, 200, envelope[obTransactionData]{...}) with the
-// rows mapped by transaction would, without building the wire structs.
-func writeTransactions(w http.ResponseWriter, txs []ob.Transaction, links obLinks, meta obMeta) error {
+// txEnvelopeHead opens the envelope of a page of transactions; the rows,
+// then appendTransactionsTail, follow.
+const txEnvelopeHead = `{"Data":{"Transaction":[`
+
+// txPageWriter encodes a page of transactions as the store hands them over
+// (ais.Service.ScanTransactions), into a pooled buffer: no slice of the
+// page, no wire structs, and the response written at once.
+type txPageWriter struct {
+	bp   *[]byte
+	b    []byte
+	ends pageEnds
+}
+
+func newTxPageWriter() *txPageWriter {
 	bp := txBufPool.Get().(*[]byte)
-	b, err := appendTransactionsEnvelope((*bp)[:0], txs, links, meta)
+	return &txPageWriter{bp: bp, b: append((*bp)[:0], txEnvelopeHead...)}
+}
+
+// add appends t as the page's next row.
+func (pw *txPageWriter) add(t *ob.Transaction) error {
+	if pw.ends.n > 0 {
+		pw.b = append(pw.b, ',')
+	}
+	pw.ends.add(t)
+	b, err := appendTransaction(pw.b, t)
 	if err != nil {
 		return err
 	}
+	pw.b = b
+	return nil
+}
+
+// write closes the envelope with links and meta and answers 200 with it,
+// exactly as writeJSON(w, 200, envelope[obTransactionData]{...}) with the
+// rows mapped by transaction would.
+func (pw *txPageWriter) write(w http.ResponseWriter, links obLinks, meta obMeta) error {
+	b, err := appendTransactionsTail(pw.b, links, meta)
+	if err != nil {
+		return err
+	}
+	pw.b = b
 	h := w.Header()
 	h.Set("Content-Type", contentTypeJSON)
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b) // a client that went away is not our error
-	if cap(b) <= 1<<20 {
-		*bp = b[:0]
-		txBufPool.Put(bp)
-	}
 	return nil
 }
 
+// release returns the buffer to the pool; pw is not used after.
+func (pw *txPageWriter) release() {
+	if cap(pw.b) <= 1<<20 {
+		*pw.bp = pw.b[:0]
+		txBufPool.Put(pw.bp)
+	}
+	pw.bp, pw.b = nil, nil
+}
+
+// appendTransactionsEnvelope appends the whole envelope of a page of
+// transactions, as txPageWriter builds it.
 func appendTransactionsEnvelope(b []byte, txs []ob.Transaction, links obLinks, meta obMeta) ([]byte, error) {
-	b = append(b, `{"Data":{"Transaction":[`...)
+	b = append(b, txEnvelopeHead...)
 	var err error
 	for i := range txs {
 		if i > 0 {
@@ -52,7 +91,13 @@ func appendTransactionsEnvelope(b []byte, txs []ob.Transaction, links obLinks, m
 			return nil, err
 		}
 	}
+	return appendTransactionsTail(b, links, meta)
+}
+
+// appendTransactionsTail closes the rows and the envelope.
+func appendTransactionsTail(b []byte, links obLinks, meta obMeta) ([]byte, error) {
 	b = append(b, `]},"Links":`...)
+	var err error
 	if b, err = appendMarshal(b, links); err != nil {
 		return nil, err
 	}
@@ -109,27 +154,31 @@ func appendField(b []byte, first bool, name, value string) []byte {
 }
 
 // appendJSONTime appends t as formatTime formats it, quoted. Years 0 to
-// 9999, all of them in practice, are written by hand: AppendFormat was the
-// largest part of writing a row.
+// 9999, all of them in practice, are written by hand from the Unix time:
+// AppendFormat, and then Date and Clock, were the largest part of writing a
+// row.
 func appendJSONTime(b []byte, t time.Time) []byte {
 	if t.IsZero() {
 		return append(b, `""`...)
 	}
-	t = t.UTC()
-	year, month, day := t.Date()
+	secs := t.Unix()
+	days, sod := secs/86400, secs%86400
+	if sod < 0 {
+		days, sod = days-1, sod+86400
+	}
+	year, month, day := civilDate(days)
 	if year < 0 || year > 9999 {
 		b = append(b, '"')
-		b = t.AppendFormat(b, responseTimeLayout)
+		b = t.UTC().AppendFormat(b, responseTimeLayout)
 		return append(b, '"')
 	}
-	hour, min, sec := t.Clock()
 	b = append(b, '"')
-	b = appendDigits(b, year, 4)
-	b = appendDigits(append(b, '-'), int(month), 2)
-	b = appendDigits(append(b, '-'), day, 2)
-	b = appendDigits(append(b, 'T'), hour, 2)
-	b = appendDigits(append(b, ':'), min, 2)
-	b = appendDigits(append(b, ':'), sec, 2)
+	b = append2(append2(b, int(year/100)), int(year%100))
+	b = append2(append(b, '-'), month)
+	b = append2(append(b, '-'), day)
+	b = append2(append(b, 'T'), int(sod/3600))
+	b = append2(append(b, ':'), int(sod/60%60))
+	b = append2(append(b, ':'), int(sod%60))
 	if ns := t.Nanosecond(); ns != 0 {
 		// ".999999999": nine digits without the trailing zeros.
 		digits := 9
@@ -140,6 +189,39 @@ func appendJSONTime(b []byte, t time.Time) []byte {
 		b = appendDigits(append(b, '.'), ns, digits)
 	}
 	return append(b, `Z"`...)
+}
+
+// civilDate returns the proleptic Gregorian date of the day days after
+// 1970-01-01 (Howard Hinnant's civil_from_days).
+func civilDate(days int64) (year int64, month, day int) {
+	z := days + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097                                  // [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
+	doy := doe - (365*yoe + yoe/4 - yoe/100)               // [0, 365]
+	mp := (5*doy + 2) / 153                                // [0, 11], from March
+	day = int(doy - (153*mp+2)/5 + 1)
+	month = int(mp + 3)
+	if month > 12 {
+		month -= 12
+	}
+	year = yoe + era*400
+	if month <= 2 {
+		year++
+	}
+	return year, month, day
+}
+
+const twoDigits = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// append2 appends v (0 <= v < 100) in two digits.
+func append2(b []byte, v int) []byte {
+	return append(b, twoDigits[2*v], twoDigits[2*v+1])
 }
 
 // appendDigits appends v (0 <= v < 10^width) in exactly width digits.

@@ -52,6 +52,22 @@ type BankReader interface {
 	Transactions(ctx context.Context, q TransactionQuery) (TransactionPage, error)
 }
 
+// TransactionScanner is an optional fast path of BankReader.Transactions for
+// a store that can hand over a page's transactions one at a time instead of
+// as a slice: serving a page then needs no slice of a hundred transactions
+// and their parts, which was most of the garbage a page made. Callers use it
+// when the store has it (a type assertion) and Transactions otherwise; both
+// read the same page.
+type TransactionScanner interface {
+	// ScanTransactions reads the page Transactions(ctx, q) would and calls
+	// each with its transactions in the same order; the returned page has
+	// the same figures and nil Transactions. The *Transaction, and
+	// everything it points to, is only valid during the call: the store
+	// reuses it for the next one. An error from each stops the scan and is
+	// returned as it is.
+	ScanTransactions(ctx context.Context, q TransactionQuery, each func(*Transaction) error) (TransactionPage, error)
+}
+
 // BankWriter loads bank data: the demo seed, `obank import`, and later the
 // ledger. Import writes everything in one database transaction: all of it
 // lands or none does.

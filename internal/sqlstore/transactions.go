@@ -9,6 +9,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/obank/obank/ob"
@@ -46,32 +47,112 @@ import (
 // whose IN lists vary in length, are not.
 
 // Transactions returns one page of transactions; see ob.TransactionQuery.
-// When it needs several queries they run in one read-only transaction so
-// they see one state of the database.
 func (s *Store) Transactions(ctx context.Context, q ob.TransactionQuery) (ob.TransactionPage, error) {
+	page, recs, reverse, err := s.pageRecords(ctx, q)
+	if err != nil {
+		return ob.TransactionPage{}, err
+	}
+	if page.Transactions, err = decodePage(recs, q.PageSize, reverse); err != nil {
+		return ob.TransactionPage{}, fmt.Errorf("sqlstore: transactions: page: %w", err)
+	}
+	return page, nil
+}
+
+// ScanTransactions is Transactions without the slice (ob.TransactionScanner):
+// each record of the page is decoded into one scratch transaction in turn
+// and handed to each, so a page allocates no transactions or parts.
+func (s *Store) ScanTransactions(ctx context.Context, q ob.TransactionQuery, each func(*ob.Transaction) error) (ob.TransactionPage, error) {
+	page, recs, reverse, err := s.pageRecords(ctx, q)
+	if err != nil {
+		return ob.TransactionPage{}, err
+	}
+	st := scanPool.Get().(*scanState)
+	defer st.release()
+	if st.recs, err = splitTxRecords(recs, st.recs); err != nil {
+		return ob.TransactionPage{}, fmt.Errorf("sqlstore: transactions: page: %w", err)
+	}
+	orderRecords(st.recs, reverse)
+	for _, r := range st.recs {
+		t, err := st.scratch.decode(r.body)
+		if err != nil {
+			return ob.TransactionPage{}, fmt.Errorf("sqlstore: transactions: page: %w", err)
+		}
+		if err := each(t); err != nil {
+			return ob.TransactionPage{}, err
+		}
+	}
+	return page, nil
+}
+
+// scanState is what ScanTransactions reuses from one page to the next.
+type scanState struct {
+	recs    []txRecord
+	scratch txScratch
+}
+
+var scanPool = sync.Pool{New: func() any { return &scanState{recs: make([]txRecord, 0, 128)} }}
+
+// release returns st to the pool without keeping the page's records (or a
+// huge array) alive.
+func (st *scanState) release() {
+	if cap(st.recs) > 1024 {
+		return
+	}
+	clear(st.recs)
+	st.recs = st.recs[:0]
+	st.scratch = txScratch{}
+	scanPool.Put(st)
+}
+
+// orderRecords puts the records of a pageRows query in page order, newest
+// first, as decodePage does with decoded transactions.
+func orderRecords(recs []txRecord, reverse bool) {
+	order := func(a, b *txRecord) int { // the query's order
+		if reverse {
+			a, b = b, a
+		}
+		return cmp.Or(cmp.Compare(b.booking, a.booking), strings.Compare(b.id, a.id))
+	}
+	for i := 1; i < len(recs); i++ {
+		if order(&recs[i-1], &recs[i]) > 0 {
+			slices.SortFunc(recs, func(a, b txRecord) int { return order(&a, &b) })
+			break
+		}
+	}
+	if reverse {
+		slices.Reverse(recs)
+	}
+}
+
+// pageRecords reads the page q selects as its figures and its records (a
+// stream of rec values, see txparts.go) in the order of the pageRows query,
+// which is oldest first when reverse is set. When it needs several queries
+// they run in one read-only transaction so they see one state of the
+// database.
+func (s *Store) pageRecords(ctx context.Context, q ob.TransactionQuery) (page ob.TransactionPage, recs string, reverse bool, err error) {
 	if q.PageSize <= 0 {
-		return ob.TransactionPage{}, fmt.Errorf("sqlstore: transactions: page size %d is not positive", q.PageSize)
+		return page, "", false, fmt.Errorf("sqlstore: transactions: page size %d is not positive", q.PageSize)
 	}
 	if !q.Credits && !q.Debits {
-		return ob.TransactionPage{}, errors.New("sqlstore: transactions: neither credits nor debits asked for")
+		return page, "", false, errors.New("sqlstore: transactions: neither credits nor debits asked for")
 	}
 	if q.Cursor.Snapshot != 0 && (q.Cursor.Totals.Known || len(q.AccountIDs) == 0) {
 		// A later page carrying its totals is one query, consistent on
 		// its own: no transaction needed.
-		page, err := transactionPage(txQuerier{s: s, ctx: ctx}, q)
+		page, recs, reverse, err = transactionPage(txQuerier{s: s, ctx: ctx}, q)
 		if err != nil {
-			return ob.TransactionPage{}, fmt.Errorf("sqlstore: transactions: %w", err)
+			return ob.TransactionPage{}, "", false, fmt.Errorf("sqlstore: transactions: %w", err)
 		}
-		return page, nil
+		return page, recs, reverse, nil
 	}
 	if q.Cursor.Snapshot == 0 && len(q.AccountIDs) > 0 &&
 		(q.Cursor.Mode == ob.CursorFirst || q.Cursor.Mode == ob.CursorPage) {
-		page, ok, err := firstPage(txQuerier{s: s, ctx: ctx}, q)
+		page, recs, reverse, ok, err := firstPage(txQuerier{s: s, ctx: ctx}, q)
 		if err != nil {
-			return ob.TransactionPage{}, fmt.Errorf("sqlstore: transactions: %w", err)
+			return ob.TransactionPage{}, "", false, fmt.Errorf("sqlstore: transactions: %w", err)
 		}
 		if ok {
-			return page, nil
+			return page, recs, reverse, nil
 		}
 		// A bound cuts into the accounts' range: count in a transaction.
 	}
@@ -79,17 +160,17 @@ func (s *Store) Transactions(ctx context.Context, q ob.TransactionQuery) (ob.Tra
 	opts.ReadOnly = true
 	tx, err := s.r.BeginTx(ctx, &opts)
 	if err != nil {
-		return ob.TransactionPage{}, fmt.Errorf("sqlstore: transactions: begin: %w", err)
+		return ob.TransactionPage{}, "", false, fmt.Errorf("sqlstore: transactions: begin: %w", err)
 	}
 	defer tx.Rollback()
-	page, err := transactionPage(txQuerier{s: s, tx: tx, ctx: ctx}, q)
+	page, recs, reverse, err = transactionPage(txQuerier{s: s, tx: tx, ctx: ctx}, q)
 	if err != nil {
-		return ob.TransactionPage{}, fmt.Errorf("sqlstore: transactions: %w", err)
+		return ob.TransactionPage{}, "", false, fmt.Errorf("sqlstore: transactions: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return ob.TransactionPage{}, fmt.Errorf("sqlstore: transactions: commit: %w", err)
+		return ob.TransactionPage{}, "", false, fmt.Errorf("sqlstore: transactions: commit: %w", err)
 	}
-	return page, nil
+	return page, recs, reverse, nil
 }
 
 // firstPage reads a first listing (no snapshot yet) whose position needs no
@@ -100,42 +181,40 @@ func (s *Store) Transactions(ctx context.Context, q ob.TransactionQuery) (ob.Tra
 // it reads. It reports false, and no page, when a bound cuts into the
 // accounts' booking-time range, so that the stats do not give the Total or
 // the available range (see countPage).
-func firstPage(db txQuerier, q ob.TransactionQuery) (ob.TransactionPage, bool, error) {
+func firstPage(db txQuerier, q ob.TransactionQuery) (_ ob.TransactionPage, recs string, reverse bool, ok bool, err error) {
 	var (
 		p      params
 		now, n int64
 		lo, hi sql.NullInt64
-		recs   string
+		rows   string
 	)
-	rows, reverse, err := pageRows(&p, q, math.MaxInt64, 0)
+	rows, reverse, err = pageRows(&p, q, math.MaxInt64, 0)
 	if err != nil {
-		return ob.TransactionPage{}, false, err
+		return ob.TransactionPage{}, "", false, false, err
 	}
 	err = db.queryRow(len(q.AccountIDs) == 1, `SELECT (SELECT COALESCE(MAX(seq), 0) FROM transactions),
 		CAST(COALESCE(SUM(n), 0) AS BIGINT), MIN(first_time), MAX(last_time),
 		(SELECT COALESCE(string_agg(rec, ''), '') FROM (`+rows+`) AS page)
 		FROM transaction_stats WHERE account_id IN `+p.in(q.AccountIDs)+statsSide(q), p...).Scan(&now, &n, &lo, &hi, &recs)
 	if err != nil {
-		return ob.TransactionPage{}, false, fmt.Errorf("first page: %w", err)
+		return ob.TransactionPage{}, "", false, false, fmt.Errorf("first page: %w", err)
 	}
 	page := ob.TransactionPage{Snapshot: now}
 	if lo.Valid { // else no rows at all
 		if !statsCover(q.From, q.To, lo, hi) || !statsCover(q.WindowFrom, q.WindowTo, lo, hi) {
-			return ob.TransactionPage{}, false, nil
+			return ob.TransactionPage{}, "", false, false, nil
 		}
 		page.Total = int(n)
 		page.FirstAvailable, page.LastAvailable = timePtr(lo), timePtr(hi)
 	}
-	if page.Transactions, err = decodePage(recs, q.PageSize, reverse); err != nil {
-		return ob.TransactionPage{}, false, fmt.Errorf("first page: %w", err)
-	}
-	return page, true, nil
+	return page, recs, reverse, true, nil
 }
 
-func transactionPage(db txQuerier, q ob.TransactionQuery) (ob.TransactionPage, error) {
+// transactionPage reads the page as pageRecords returns it.
+func transactionPage(db txQuerier, q ob.TransactionQuery) (page ob.TransactionPage, recs string, reverse bool, err error) {
 	// The single-account texts form a small fixed set: prepare them once.
 	cache := len(q.AccountIDs) == 1
-	page := ob.TransactionPage{Snapshot: q.Cursor.Snapshot}
+	page.Snapshot = q.Cursor.Snapshot
 	switch t := q.Cursor.Totals; {
 	case page.Snapshot != 0 && t.Known:
 		// A later page: the first page counted as of the same snapshot.
@@ -148,34 +227,30 @@ func transactionPage(db txQuerier, q ob.TransactionQuery) (ob.TransactionPage, e
 		if page.Snapshot == 0 {
 			// MAX over the unique index on seq is a single probe.
 			if err := db.queryRow(true, `SELECT COALESCE(MAX(seq), 0) FROM transactions`).Scan(&page.Snapshot); err != nil {
-				return page, fmt.Errorf("snapshot: %w", err)
+				return page, "", false, fmt.Errorf("snapshot: %w", err)
 			}
 		}
 	default:
 		if err := countPage(db, cache, q, &page); err != nil {
-			return page, err
+			return page, "", false, err
 		}
 	}
 	if len(q.AccountIDs) == 0 {
-		return page, nil
+		return page, "", false, nil
 	}
 	if q.Cursor.Mode == ob.CursorLast && page.Total <= 0 {
-		return page, nil
+		return page, "", false, nil
 	}
 	var p params
 	rows, reverse, err := pageRows(&p, q, page.Snapshot, page.Total)
 	if err != nil {
-		return page, err
+		return page, "", false, err
 	}
-	var recs string
 	if err := db.queryRow(cache, `SELECT COALESCE(string_agg(rec, ''), '') FROM (`+rows+`) AS page`,
 		p...).Scan(&recs); err != nil {
-		return page, fmt.Errorf("page: %w", err)
+		return page, "", false, fmt.Errorf("page: %w", err)
 	}
-	if page.Transactions, err = decodePage(recs, q.PageSize, reverse); err != nil {
-		return page, fmt.Errorf("page: %w", err)
-	}
-	return page, nil
+	return page, recs, reverse, nil
 }
 
 // pageRows returns the query of the page's rows: their rec, as of snapshot,

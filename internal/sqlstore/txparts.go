@@ -436,18 +436,78 @@ func decodeTxRecords(s string, txs []ob.Transaction, a *txAlloc) ([]ob.Transacti
 		} else {
 			txs = append(txs, ob.Transaction{})
 		}
-		t := &txs[len(txs)-1]
-		r := partsDec{s: rec}
-		t.AccountID, t.ID = r.field(), r.field()
-		booking, ok1 := parseCanonicalInt(r.field())
-		minor, ok2 := parseCanonicalInt(r.field())
-		if r.bad || !ok1 || !ok2 {
-			return txs, errTxParts
-		}
-		t.BookingDateTime, t.Amount.Minor = fromMicros(booking), minor
-		if err := decodeTxPartsAlloc(r.s, t, a); err != nil {
-			return txs, fmt.Errorf("transaction %s: %w", t.ID, err)
+		if err := decodeTxRecord(rec, &txs[len(txs)-1], a); err != nil {
+			return txs, err
 		}
 	}
 	return txs, nil
+}
+
+// decodeTxRecord decodes the body of one record (a rec value without its
+// length prefix) into t, which must be the zero value.
+func decodeTxRecord(rec string, t *ob.Transaction, a *txAlloc) error {
+	r := partsDec{s: rec}
+	t.AccountID, t.ID = r.field(), r.field()
+	booking, ok1 := parseCanonicalInt(r.field())
+	minor, ok2 := parseCanonicalInt(r.field())
+	if r.bad || !ok1 || !ok2 {
+		return errTxParts
+	}
+	t.BookingDateTime, t.Amount.Minor = fromMicros(booking), minor
+	if err := decodeTxPartsAlloc(r.s, t, a); err != nil {
+		return fmt.Errorf("transaction %s: %w", t.ID, err)
+	}
+	return nil
+}
+
+// txRecord is one record of a page with its position in the listing order,
+// read from its head alone.
+type txRecord struct {
+	body    string // the record without its length prefix
+	id      string
+	booking int64 // unix microseconds
+}
+
+// splitTxRecords splits a stream of records into recs (reusing its backing
+// array), reading only their keys: the listing order can be checked, and
+// the page put in order, before any record is decoded.
+func splitTxRecords(s string, recs []txRecord) ([]txRecord, error) {
+	recs = recs[:0]
+	d := partsDec{s: s}
+	for d.s != "" {
+		body := d.field()
+		r := partsDec{s: body}
+		_, id := r.field(), r.field()
+		booking, ok := parseCanonicalInt(r.field())
+		if d.bad || r.bad || !ok {
+			return recs, errTxParts
+		}
+		recs = append(recs, txRecord{body: body, id: id, booking: booking})
+	}
+	return recs, nil
+}
+
+// txScratch is the transaction ScanTransactions decodes every record of a
+// page into, with room for its common parts, so that a page decodes
+// without allocating them. The rarer parts (card, counterparties,
+// proprietary code) are allocated.
+type txScratch struct {
+	t         ob.Transaction
+	money     [2]ob.Money // ChargeAmount, BalanceAfter
+	codes     [1]ob.BankTransactionCode
+	merchants [1]ob.Merchant
+	times     [1]time.Time // ValueDateTime
+	// a hands out the parts above; it lives here because a txAlloc on
+	// the stack escapes, which cost an allocation per row.
+	a txAlloc
+}
+
+// decode decodes the record body rec into s.t, reusing s's parts.
+func (s *txScratch) decode(rec string) (*ob.Transaction, error) {
+	s.t = ob.Transaction{}
+	s.a = txAlloc{n: 1, money: s.money[:], codes: s.codes[:], merchants: s.merchants[:], times: s.times[:]}
+	if err := decodeTxRecord(rec, &s.t, &s.a); err != nil {
+		return nil, err
+	}
+	return &s.t, nil
 }
