@@ -1,6 +1,7 @@
 // Package janitor ends consents whose ExpirationDateTime has passed: an
 // authorised consent becomes Expired and its grant and tokens are revoked;
-// one never authorised becomes Rejected (ob.Consent.Expire). It runs in the
+// one never authorised becomes Rejected (ob.Consent.Expire). It also deletes
+// idempotency keys past their 24 hours, which nothing reads any more. It runs in the
 // background of `obank serve` (Run) and once as `obank janitor` (Once).
 //
 // Several instances may run at once against one PostgreSQL database: the
@@ -49,6 +50,30 @@ func Once(ctx context.Context, store ob.ConsentStore, now time.Time) ([]ob.Conse
 	}
 }
 
+// KeyPurger deletes expired idempotency keys (the SQL store implements it).
+type KeyPurger interface {
+	DeleteExpiredIdempotencyKeys(ctx context.Context, now time.Time, limit int) (int, error)
+}
+
+// PurgeKeys deletes every idempotency key expired at now, in batches of
+// BatchSize*10 (each a short statement), and returns how many it deleted.
+func PurgeKeys(ctx context.Context, p KeyPurger, now time.Time) (int, error) {
+	total := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		n, err := p.DeleteExpiredIdempotencyKeys(ctx, now, BatchSize*10)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("janitor: purge idempotency keys: %w", err)
+		}
+		if n < BatchSize*10 {
+			return total, nil
+		}
+	}
+}
+
 // Run sweeps at once and then every interval (DefaultInterval when zero or
 // less) until ctx is done, reading the time from now (time.Now when nil).
 // Errors are logged and retried at the next tick. It returns ctx.Err().
@@ -73,6 +98,17 @@ func Run(ctx context.Context, store ob.ConsentStore, interval time.Duration, now
 			log.ErrorContext(ctx, "consent expiry failed", "err", err, "expired", len(changed))
 		case len(changed) > 0:
 			log.InfoContext(ctx, "consents expired", "count", len(changed))
+		}
+		if p, ok := store.(KeyPurger); ok {
+			n, err := PurgeKeys(ctx, p, now())
+			switch {
+			case ctx.Err() != nil:
+				return ctx.Err()
+			case err != nil:
+				log.ErrorContext(ctx, "idempotency key purge failed", "err", err, "deleted", n)
+			case n > 0:
+				log.InfoContext(ctx, "expired idempotency keys deleted", "count", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

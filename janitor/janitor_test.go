@@ -2,12 +2,14 @@ package janitor_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/obank/obank/internal/sqlstore"
 	"github.com/obank/obank/janitor"
 	"github.com/obank/obank/ob"
 	"github.com/obank/obank/obtest"
@@ -113,5 +115,35 @@ func TestRun(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not stop")
+	}
+}
+
+// TestPurgeKeys deletes idempotency keys once their 24 hours have passed,
+// and only those.
+func TestPurgeKeys(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "obank.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	base := obtest.FixtureTime()
+	for i := range 3 {
+		_, _, err := s.WithIdempotency(ctx, sqlstore.IdempotencyRequest{TPPID: "tpp-1", Key: fmt.Sprintf("key-%d", i),
+			RequestHash: sqlstore.HashBody([]byte("body")), Kind: "test", Now: base.Add(time.Duration(i) * time.Hour)},
+			func(*sql.Tx) (sqlstore.IdempotentResult, error) {
+				return sqlstore.IdempotentResult{ResourceID: fmt.Sprintf("r-%d", i)}, nil
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// At base+25h30m the keys of base and base+1h have expired.
+	n, err := janitor.PurgeKeys(ctx, s, base.Add(25*time.Hour+30*time.Minute))
+	if err != nil || n != 2 {
+		t.Fatalf("PurgeKeys = %d, %v; want 2", n, err)
+	}
+	if n, err := janitor.PurgeKeys(ctx, s, base.Add(25*time.Hour+30*time.Minute)); err != nil || n != 0 {
+		t.Errorf("second PurgeKeys = %d, %v; want 0", n, err)
 	}
 }

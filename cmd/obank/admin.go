@@ -158,7 +158,7 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 // every --janitor-interval; this is for cron-style deployments.
 func runJanitor(ctx context.Context, env *environment, args []string) error {
 	var c storeConfig
-	fs := cli.NewFlagSet("janitor", "Expire consents past their ExpirationDateTime once, then exit.", env.stderr)
+	fs := cli.NewFlagSet("janitor", "Expire consents past their ExpirationDateTime and delete expired idempotency keys once, then exit.", env.stderr)
 	c.flags(fs)
 	if err := fs.Parse(args, env.getenv); err != nil {
 		return err
@@ -168,11 +168,17 @@ func runJanitor(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer store.Close()
-	changed, err := janitor.Once(ctx, store, time.Now())
+	now := time.Now()
+	changed, err := janitor.Once(ctx, store, now)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "%d consents expired\n", len(changed))
+	purged, err := janitor.PurgeKeys(ctx, store, now)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "%d expired idempotency keys deleted\n", purged)
 	return nil
 }
 
