@@ -25,6 +25,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/obank/obank/ob"
 )
 
 // Event types, as a subscription's EventTypes names them ([NE]
@@ -93,7 +95,11 @@ func (s Subscription) Wants(eventType string) bool {
 //	    Failed --> Rejected
 //
 // Delivered, Acked and Rejected are terminal and never served again.
-type Status string
+//
+// Status and Notification live in package ob, so that domain packages
+// (payments) can write an event in the transaction of the change it
+// reports without importing this transport package.
+type Status = ob.EventStatus
 
 // Notification statuses.
 const (
@@ -105,32 +111,8 @@ const (
 	StatusRejected  Status = "rejected"
 )
 
-// Notification is one outbox row: one event for one TPP. Claims is the SET
-// claim set (JSON), fixed at publication, so every push and every poll of
-// the event carries the same jti, iat and content; only the signature is
-// made afresh.
-type Notification struct {
-	JTI       string
-	TPPID     string
-	EventType string
-	Claims    []byte
-	// CallbackURL is the subscription's at publication; empty for
-	// polling-only events.
-	CallbackURL   string
-	Status        Status
-	Attempts      int // push attempts made
-	NextAttemptAt time.Time
-	// LockedUntil is the lease of the deliverer that claimed the row; the
-	// row is claimable again once it passes (a deliverer that died).
-	LockedUntil *time.Time
-	LastError   string
-	// SetErr and SetErrDescription are the TPP's negative acknowledgement.
-	SetErr            string
-	SetErrDescription string
-	CreatedAt         time.Time
-	DeliveredAt       *time.Time
-	AckedAt           *time.Time
-}
+// Notification is one outbox row (ob.EventNotification).
+type Notification = ob.EventNotification
 
 // SETError is a TPP's negative acknowledgement of one SET (setErrs).
 type SETError struct {

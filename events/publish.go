@@ -154,9 +154,34 @@ const resourceVersion = "v3.1"
 
 // publish writes the event for tppID if its subscription wants it.
 func (p *Publisher) publish(ctx context.Context, tppID, eventType, rid, rty, link, reason string) error {
+	n, err := p.notification(ctx, tppID, eventType, rid, rty, link, reason)
+	if err != nil || n == nil {
+		return err
+	}
+	if err := p.Store.EnqueueNotification(ctx, *n); err != nil {
+		return fmt.Errorf("events: publish %s: %w", eventType, err)
+	}
+	return nil
+}
+
+// ResourceUpdateNotification returns the outbox row of a resource-update
+// event (see ResourceUpdate), or nil when the TPP did not subscribe to it,
+// without writing it: the caller writes it in the same database
+// transaction as the change it reports (a transactional outbox), so a
+// crash can lose neither without the other.
+func (p *Publisher) ResourceUpdateNotification(ctx context.Context, tppID, resourceID, resourceType, link string) (*Notification, error) {
+	if tppID == "" || resourceID == "" || resourceType == "" || link == "" {
+		return nil, fmt.Errorf("events: resource update needs a TPP, an id, a type and a link")
+	}
+	return p.notification(ctx, tppID, TypeResourceUpdate, resourceID, resourceType, link, "")
+}
+
+// notification builds the outbox row of an event for tppID, or nil when its
+// subscription does not want the event.
+func (p *Publisher) notification(ctx context.Context, tppID, eventType, rid, rty, link, reason string) (*Notification, error) {
 	subs, err := p.Store.SubscriptionsByTPP(ctx, tppID)
 	if err != nil {
-		return fmt.Errorf("events: publish %s: %w", eventType, err)
+		return nil, fmt.Errorf("events: publish %s: %w", eventType, err)
 	}
 	var sub *Subscription
 	for i := range subs {
@@ -166,7 +191,7 @@ func (p *Publisher) publish(ctx context.Context, tppID, eventType, rid, rty, lin
 		}
 	}
 	if sub == nil {
-		return nil // the TPP did not subscribe to this event
+		return nil, nil // the TPP did not subscribe to this event
 	}
 	now := time.Now
 	if p.Now != nil {
@@ -184,7 +209,7 @@ func (p *Publisher) publish(ctx context.Context, tppID, eventType, rid, rty, lin
 	}
 	body, err := json.Marshal(claims)
 	if err != nil {
-		return fmt.Errorf("events: encode SET: %w", err)
+		return nil, fmt.Errorf("events: encode SET: %w", err)
 	}
 	n := Notification{
 		JTI: jti, TPPID: tppID, EventType: eventType, Claims: body, CallbackURL: sub.CallbackURL,
@@ -193,8 +218,5 @@ func (p *Publisher) publish(ctx context.Context, tppID, eventType, rid, rty, lin
 	if sub.CallbackURL != "" {
 		n.Status = StatusPending
 	}
-	if err := p.Store.EnqueueNotification(ctx, n); err != nil {
-		return fmt.Errorf("events: publish %s: %w", eventType, err)
-	}
-	return nil
+	return &n, nil
 }

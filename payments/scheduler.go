@@ -23,11 +23,6 @@ func (s *Service) RunDue(ctx context.Context, limit int) (int, error) {
 	ids, err := s.store.RunDue(ctx, now, limit, func(ctx context.Context, tx Tx, p Payment) error {
 		return s.execute(ctx, tx, p, now)
 	})
-	for _, id := range ids {
-		if p, err := s.store.Payment(ctx, id); err == nil {
-			s.notify(ctx, p)
-		}
-	}
 	return len(ids), err
 }
 
@@ -97,6 +92,15 @@ func (s *Service) execute(ctx context.Context, tx Tx, p Payment, now time.Time) 
 	}
 	if err := tx.UpdatePayment(ctx, p); err != nil {
 		return err
+	}
+	note, err := s.event(ctx, p.TPPID, p.Kind, p.ID)
+	if err != nil {
+		return err
+	}
+	if note != nil {
+		if err := tx.EnqueueNotification(ctx, *note); err != nil {
+			return err
+		}
 	}
 	s.log.InfoContext(ctx, "scheduled payment executed", "payment", p.ID, "n", n, "status", x.Status, "reason", x.Reason)
 	return nil

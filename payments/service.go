@@ -35,10 +35,13 @@ type Service struct {
 	stats   map[string]tppCounts
 }
 
-// Events is told about payment orders whose status changed (created,
-// executed), after the change is committed; events.Publisher implements it.
+// Events builds the resource-update events of payment orders whose status
+// changed (created, executed); the service writes them in the transaction
+// of the change (Tx.EnqueueNotification). events.Publisher implements it.
 type Events interface {
-	ResourceUpdate(ctx context.Context, tppID, resourceID, resourceType, link string) error
+	// ResourceUpdateNotification returns the outbox row, or nil when the
+	// TPP did not subscribe to the event.
+	ResourceUpdateNotification(ctx context.Context, tppID, resourceID, resourceType, link string) (*ob.EventNotification, error)
 }
 
 // Config configures a Service. Store is required.

@@ -109,6 +109,15 @@ func (s *Service) Submit(ctx context.Context, req OrderRequest) (Payment, bool, 
 		}
 	}
 
+	// The order's id and its event are made before the transaction, which
+	// only writes them.
+	paymentID := info.orderPrefix + uuid.NewString()
+	var note *ob.EventNotification
+	if debtorID != "" {
+		if note, err = s.event(ctx, c.TPPID, req.Kind, paymentID); err != nil {
+			return Payment{}, false, err
+		}
+	}
 	key := req.Idempotency
 	key.TPPID, key.Kind, key.Now = req.TPPID, info.orderResource, now
 	var created Payment
@@ -133,14 +142,22 @@ func (s *Service) Submit(ctx context.Context, req OrderRequest) (Payment, bool, 
 			return "", err
 		}
 		p := Payment{
-			ID: info.orderPrefix + uuid.NewString(), Kind: req.Kind, ConsentID: c.ID, TPPID: c.TPPID,
+			ID: paymentID, Kind: req.Kind, ConsentID: c.ID, TPPID: c.TPPID,
 			CustomerID: before.CustomerID, DebtorAccountID: debtorID, CreationDateTime: now,
 			StatusUpdateDateTime: now, Initiation: payload.Initiation, Amount: order.Amount, Assessment: &assessment,
 		}
 		// The transaction may run again after a serialization failure:
 		// the last run is the one committed.
 		created = p
-		return p.ID, s.place(ctx, tx, &created, order, ps, riskReason, now)
+		if err := s.place(ctx, tx, &created, order, ps, riskReason, now); err != nil {
+			return "", err
+		}
+		if note != nil {
+			if err := tx.EnqueueNotification(ctx, *note); err != nil {
+				return "", err
+			}
+		}
+		return p.ID, nil
 	})
 	if err != nil {
 		return Payment{}, false, err
@@ -152,7 +169,6 @@ func (s *Service) Submit(ctx context.Context, req OrderRequest) (Payment, bool, 
 			return Payment{}, false, fmt.Errorf("payments: read payment %s: %w", id, err)
 		}
 	} else {
-		s.notify(ctx, p)
 		s.log.InfoContext(ctx, "payment order created", "payment", p.ID, "kind", p.Kind, "tpp", p.TPPID,
 			"status", p.Status, "risk", assessment.Score)
 	}
@@ -316,20 +332,18 @@ func (s *Service) Executions(ctx context.Context, p Payment) ([]Execution, error
 	return s.store.Executions(ctx, p.ID)
 }
 
-// notify raises a resource-update event for the order; a failure is
-// logged: the order itself is committed.
-func (s *Service) notify(ctx context.Context, p Payment) {
+// event builds the resource-update event of an order whose status changes
+// (nil when the TPP did not subscribe, or no Events is configured).
+func (s *Service) event(ctx context.Context, tppID string, kind ob.ConsentKind, paymentID string) (*ob.EventNotification, error) {
 	if s.events == nil {
-		return
+		return nil, nil
 	}
-	info, err := kindOf(p.Kind)
+	info, err := kindOf(kind)
 	if err != nil {
-		return
+		return nil, err
 	}
-	link := strings.TrimSuffix(s.linkBase, "/") + "/open-banking/v3.1/pisp" + info.orderPath + p.ID
-	if err := s.events.ResourceUpdate(ctx, p.TPPID, p.ID, info.orderResource, link); err != nil {
-		s.log.ErrorContext(ctx, "payment event not recorded", "payment", p.ID, "err", err)
-	}
+	link := strings.TrimSuffix(s.linkBase, "/") + "/open-banking/v3.1/pisp" + info.orderPath + paymentID
+	return s.events.ResourceUpdateNotification(ctx, tppID, paymentID, info.orderResource, link)
 }
 
 // assess scores an order from the debtor account's history and the TPP's

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/obank/obank/events"
 	"github.com/obank/obank/internal/sqlstore"
 	"github.com/obank/obank/ledger"
 	"github.com/obank/obank/ob"
@@ -45,25 +46,44 @@ type fixture struct {
 	events *recordedEvents
 }
 
-// recordedEvents records the resource-update events the service raises.
+// recordedEvents reads the resource-update events the service committed to
+// the outbox (the real events.Publisher, with a polling subscription for
+// tpp-1).
 type recordedEvents struct {
-	mu   sync.Mutex
-	list []string // "type id link"
+	store *sqlstore.Store
+	seen  map[string]bool
 }
 
-func (r *recordedEvents) ResourceUpdate(_ context.Context, tppID, id, typ, link string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.list = append(r.list, tppID+" "+typ+" "+id+" "+link)
-	return nil
-}
-
+// take returns the outbox rows of tpp-1 not seen before, as
+// "type id link".
 func (r *recordedEvents) take() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	l := r.list
-	r.list = nil
-	return l
+	ns, _, err := r.store.PendingForPolling(context.Background(), "tpp-1", 100)
+	if err != nil {
+		panic(err)
+	}
+	var out []string
+	for _, n := range ns {
+		if r.seen[n.JTI] {
+			continue
+		}
+		r.seen[n.JTI] = true
+		var c struct {
+			Sub    string `json:"sub"`
+			Events map[string]struct {
+				Subject struct {
+					RID string `json:"http://openbanking.org.uk/rid"`
+					RTY string `json:"http://openbanking.org.uk/rty"`
+				} `json:"subject"`
+			} `json:"events"`
+		}
+		if err := json.Unmarshal(n.Claims, &c); err != nil {
+			panic(err)
+		}
+		for _, e := range c.Events {
+			out = append(out, "tpp-1 "+e.Subject.RTY+" "+e.Subject.RID+" "+c.Sub)
+		}
+	}
+	return out
 }
 
 func openSQLite(t *testing.T) *sqlstore.Store {
@@ -96,8 +116,13 @@ func newFixtureOn(t *testing.T, s *sqlstore.Store, riskCfg *risk.Config) *fixtur
 	}
 	// Mid-morning in London, a few weeks after the fixture's history.
 	c := &clock{t: time.Date(2026, 2, 2, 10, 0, 0, 0, time.UTC)}
-	ev := &recordedEvents{}
-	cfg := payments.Config{Store: s, Now: c.Now, Calendar: payments.WeekendsOnly, Events: ev, LinkBase: "https://bank.example/"}
+	if err := s.CreateSubscription(ctx, events.Subscription{ID: "sub-1", TPPID: "tpp-1", Version: "3.1",
+		CreatedAt: c.Now(), UpdatedAt: c.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	ev := &recordedEvents{store: s, seen: map[string]bool{}}
+	publisher := &events.Publisher{Store: s, Issuer: "https://bank.example", BaseURL: "https://bank.example", Now: c.Now}
+	cfg := payments.Config{Store: s, Now: c.Now, Calendar: payments.WeekendsOnly, Events: publisher, LinkBase: "https://bank.example/"}
 	if riskCfg != nil {
 		e, err := risk.New(*riskCfg)
 		if err != nil {
@@ -226,6 +251,11 @@ func TestDomesticPaymentSettles(t *testing.T) {
 			// Another key on the consumed consent is refused.
 			if _, _, err := f.submit(ob.KindDomesticPayment, c, in, f.key("other")); ob.ErrorCode(err) != ob.CodeResourceInvalidConsentStatus {
 				t.Errorf("second order: %v, want InvalidConsentStatus", err)
+			}
+			// The events are written with the change: none for what was
+			// refused.
+			if ev := f.events.take(); len(ev) != 0 {
+				t.Errorf("a refused order raised events %q", ev)
 			}
 			xs, err := f.svc.Executions(ctx, p)
 			if err != nil || len(xs) != 1 || xs[0].Status != tt.wantStatus || xs[0].EntryID != payments.ExecutionEntryID(p.ID, 0) {

@@ -101,6 +101,11 @@ type Tx interface {
 	// PutStandingOrder inserts or replaces (by AccountID and ID) the AIS
 	// view of a standing order.
 	PutStandingOrder(ctx context.Context, so ob.StandingOrder) error
+	// EnqueueNotification writes an event's outbox row (see
+	// events.Publisher.ResourceUpdateNotification) with the change it
+	// reports: the TPP hears of every committed status change, and of no
+	// other.
+	EnqueueNotification(ctx context.Context, n ob.EventNotification) error
 }
 
 // IdempotencyKey identifies one idempotent POST (x-idempotency-key).

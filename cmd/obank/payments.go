@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/obank/obank/events"
 	"github.com/obank/obank/internal/cli"
 	"github.com/obank/obank/jws"
 	"github.com/obank/obank/ob"
@@ -105,9 +106,10 @@ func runPayment(ctx context.Context, env *environment, args []string) error {
 		return errors.New("payment: want the subcommand show or run-due")
 	}
 	var (
-		c         storeConfig
-		pc        paymentsConfig
-		paymentID string
+		c                    storeConfig
+		pc                   paymentsConfig
+		paymentID            string
+		issuer, resourceBase string
 	)
 	fs := cli.NewFlagSet("payment "+args[0], "Show a payment order, or execute the due ones.", env.stderr)
 	c.flags(fs)
@@ -115,6 +117,8 @@ func runPayment(ctx context.Context, env *environment, args []string) error {
 		fs.String(&paymentID, "payment", "", "the payment order's id (DomesticPaymentId, DomesticScheduledPaymentId, DomesticStandingOrderId)")
 	} else {
 		pc.flags(fs)
+		fs.String(&issuer, "public-url", "", "serve's --public-url (the OAuth issuer): with --mtls-public-url, the executions'\nresource-update events are recorded for subscribed TPPs")
+		fs.String(&resourceBase, "mtls-public-url", "", "serve's --mtls-public-url (the resource APIs' base URL)")
 	}
 	if err := fs.Parse(args[1:], env.getenv); err != nil {
 		return err
@@ -125,7 +129,13 @@ func runPayment(ctx context.Context, env *environment, args []string) error {
 	}
 	defer store.Close()
 	if args[0] == "run-due" {
-		svc, err := pc.service(store, nil, "", slog.New(slog.NewTextHandler(env.stderr, nil)))
+		var publisher payments.Events
+		if issuer != "" && resourceBase != "" {
+			publisher = &events.Publisher{Store: store, Issuer: issuer, BaseURL: resourceBase}
+		} else {
+			fmt.Fprintln(env.stderr, "obank payment run-due: without --public-url and --mtls-public-url no events are recorded")
+		}
+		svc, err := pc.service(store, publisher, resourceBase, slog.New(slog.NewTextHandler(env.stderr, nil)))
 		if err != nil {
 			return err
 		}

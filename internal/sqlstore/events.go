@@ -78,9 +78,12 @@ func (s *Store) Subscription(ctx context.Context, id string) (events.Subscriptio
 
 // SubscriptionsByTPP lists a TPP's subscriptions.
 func (s *Store) SubscriptionsByTPP(ctx context.Context, tppID string) ([]events.Subscription, error) {
-	// The writer, not a reader: a TPP reading right after writing must see
-	// its write, and the publisher decides from this read.
-	rows, err := s.w.QueryContext(ctx,
+	// A reader: every statement on a reader connection outside a
+	// transaction sees everything committed (WAL on SQLite, READ COMMITTED
+	// on PostgreSQL), so a TPP reading right after writing sees its write;
+	// and the publisher calls this from inside the payment scheduler's write
+	// transaction, where on SQLite the single writer connection is taken.
+	rows, err := s.r.QueryContext(ctx,
 		`SELECT `+subscriptionCols+` FROM event_subscriptions WHERE tpp_id = $1 ORDER BY created_at, id`, tppID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: subscriptions of %q: %w", tppID, err)
@@ -175,7 +178,13 @@ func scanNotifications(rows *sql.Rows) ([]events.Notification, error) {
 // EnqueueNotification writes an outbox row; ob.ErrConflict if the jti
 // exists.
 func (s *Store) EnqueueNotification(ctx context.Context, n events.Notification) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO event_outbox (`+outboxCols+`)
+	return s.enqueueNotification(ctx, s.w, n)
+}
+
+// enqueueNotification writes an outbox row through q: the pool, or the
+// transaction of the change the event reports.
+func (s *Store) enqueueNotification(ctx context.Context, q querier, n events.Notification) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO event_outbox (`+outboxCols+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 		n.JTI, n.TPPID, n.EventType, string(n.Claims), n.CallbackURL, string(n.Status), n.Attempts,
 		micros(n.NextAttemptAt), nullMicros(n.LockedUntil), n.LastError, n.SetErr, n.SetErrDescription,

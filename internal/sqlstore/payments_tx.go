@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/obank/obank/events"
 	"github.com/obank/obank/ledger"
 	"github.com/obank/obank/ob"
 	"github.com/obank/obank/payments"
@@ -206,4 +207,10 @@ func (t *paymentTx) PutStandingOrder(ctx context.Context, so ob.StandingOrder) e
 		return t.s.wrapErr(err, "put standing order %q", so.ID)
 	}
 	return nil
+}
+
+// EnqueueNotification writes an event's outbox row in the transaction of
+// the change it reports.
+func (t *paymentTx) EnqueueNotification(ctx context.Context, n events.Notification) error {
+	return t.s.enqueueNotification(ctx, t.tx, n)
 }
