@@ -4,20 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/obank/obank/client"
 	"github.com/obank/obank/demo"
-	"github.com/obank/obank/internal/totp"
 	"github.com/obank/obank/sandbox"
 )
 
@@ -98,58 +94,21 @@ func TestServeConsentJourney(t *testing.T) {
 	}
 
 	// The customer's browser: follows the bank's redirects, stops at the TPP.
-	jar, _ := cookiejar.New(nil)
-	var landed *url.URL
-	browser := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if req.URL.Host == "acme.example" {
-			landed = req.URL
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
-	page := func(method, u string, form url.Values) string {
-		t.Helper()
-		var resp *http.Response
-		var err error
-		if method == "GET" {
-			resp, err = browser.Get(u)
-		} else {
-			resp, err = browser.PostForm(u, form)
-		}
-		if err != nil && !errors.Is(err, http.ErrUseLastResponse) {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
-	csrf := func(html string) string {
-		t.Helper()
-		m := csrfField.FindStringSubmatch(html)
-		if m == nil {
-			t.Fatalf("no CSRF field in page:\n%s", html)
-		}
-		return m[1]
-	}
-	html := page("GET", authz.URL, nil) // -> /login
-	html = page("POST", srv.url+"/login", url.Values{"csrf": {csrf(html)}, "username": {who.Username}, "password": {who.Password}})
-	key, err := totp.DecodeSecret(who.TOTPSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	html = page("POST", srv.url+"/login/totp", url.Values{"csrf": {csrf(html)}, "code": {totp.At(key, time.Now())}})
+	browser := newTestBrowser(t)
+	page, csrf := browser.page, browser.csrf
+	html := browser.signIn(srv.url, authz.URL, who)
 	boxes := accountBox.FindAllStringSubmatch(html, -1)
 	if len(boxes) < 2 {
 		t.Fatalf("consent page offers %d accounts, want at least 2:\n%s", len(boxes), html)
 	}
 	chosen := []string{boxes[0][1]}
 	page("POST", srv.url+"/consent", url.Values{"csrf": {csrf(html)}, "account": chosen, "decision": {"allow"}})
-	if landed == nil {
+	if browser.landed == nil {
 		t.Fatal("the browser never reached the TPP's redirect URI")
 	}
-	frag, _ := url.ParseQuery(landed.Fragment)
+	frag, _ := url.ParseQuery(browser.landed.Fragment)
 	if frag.Get("code") == "" || frag.Get("id_token") == "" || frag.Get("state") != authz.State {
-		t.Fatalf("redirect to the TPP = %s", landed)
+		t.Fatalf("redirect to the TPP = %s", browser.landed)
 	}
 
 	// The TPP exchanges the code and reads exactly the chosen account.

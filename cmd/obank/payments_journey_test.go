@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -121,46 +118,9 @@ func TestServePaymentJourney(t *testing.T) {
 	}
 
 	// The customer's browser: signs in and approves on the payment page.
-	jar, _ := cookiejar.New(nil)
-	var landed *url.URL
-	browser := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if req.URL.Host == "acme.example" {
-			landed = req.URL
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
-	page := func(method, u string, form url.Values) string {
-		t.Helper()
-		var resp *http.Response
-		var err error
-		if method == "GET" {
-			resp, err = browser.Get(u)
-		} else {
-			resp, err = browser.PostForm(u, form)
-		}
-		if err != nil && !errors.Is(err, http.ErrUseLastResponse) {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
-	csrf := func(html string) string {
-		t.Helper()
-		m := csrfField.FindStringSubmatch(html)
-		if m == nil {
-			t.Fatalf("no CSRF field in page:\n%s", html)
-		}
-		return m[1]
-	}
-	html := page("GET", authz.URL, nil) // -> /login
-	html = page("POST", srv.url+"/login", url.Values{"csrf": {csrf(html)}, "username": {who.Username}, "password": {who.Password}})
-	key, err := totp.DecodeSecret(who.TOTPSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	html = page("POST", srv.url+"/login/totp", url.Values{"csrf": {csrf(html)}, "code": {totp.At(key, time.Now())}})
+	browser := newTestBrowser(t)
+	page, csrf := browser.page, browser.csrf
+	html := browser.signIn(srv.url, authz.URL, who)
 	if !strings.Contains(html, "12.34") {
 		t.Errorf("the payment page does not show the amount:\n%s", html)
 	}
@@ -173,20 +133,24 @@ func TestServePaymentJourney(t *testing.T) {
 	}
 	form := url.Values{"csrf": {csrf(html)}, "account": {debtor.ID}, "decision": {"allow"}}
 	html = page("POST", srv.url+"/consent", form)
-	if landed == nil && strings.Contains(html, `name="stepup"`) {
+	if browser.landed == nil && strings.Contains(html, `name="stepup"`) {
 		// Fraud screening asked to confirm with a new code: the next
 		// period's, as the one used to sign in may not be used again.
 		form.Set("csrf", csrf(html))
 		form.Set("stepup", "1")
+		key, err := totp.DecodeSecret(who.TOTPSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
 		form.Set("code", totp.At(key, time.Now().Add(30*time.Second)))
 		html = page("POST", srv.url+"/consent", form)
 	}
-	if landed == nil {
+	if browser.landed == nil {
 		t.Fatalf("the browser never reached the TPP's redirect URI:\n%s", html)
 	}
-	frag, _ := url.ParseQuery(landed.Fragment)
+	frag, _ := url.ParseQuery(browser.landed.Fragment)
 	if frag.Get("code") == "" || frag.Get("id_token") == "" || frag.Get("state") != authz.State {
-		t.Fatalf("redirect to the TPP = %s", landed)
+		t.Fatalf("redirect to the TPP = %s", browser.landed)
 	}
 	if status, m := pis("GET", domesticConsentPath+"/"+consentID, tpp.cc, nil); status != 200 || data(m)["Status"] != "Authorised" {
 		t.Errorf("consent after approval = %d: %v", status, m)
