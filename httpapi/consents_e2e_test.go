@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -55,21 +54,8 @@ func (e *env) call(method, path, bearer, body string, headers ...string) respons
 		k, v, _ := strings.Cut(h, ":")
 		req.Header.Set(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
-	resp, err := e.client.Do(req)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	r := response{status: resp.StatusCode, header: resp.Header, body: b}
-	if len(b) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		if err := json.Unmarshal(b, &r.json); err != nil {
-			e.t.Errorf("%s %s: body is not JSON: %v\n%s", method, path, err, b)
-		}
-	}
+	r, resp := e.exchange(req)
+	b := r.body
 	if resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusMethodNotAllowed {
 		req.Body = nil
 		e.v.Check(e.t, req, resp.StatusCode, resp.Header, b)

@@ -272,9 +272,24 @@ func (e *env) do(method, path, bearer string, body io.Reader, headers ...string)
 		k, v, _ := strings.Cut(h, ":")
 		req.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
+	r, resp := e.exchange(req)
+	b := r.body
+	if strings.HasPrefix(req.URL.Path, aisBase) && method == http.MethodGet && resp.StatusCode != http.StatusNotFound {
+		e.v.Check(e.t, req, resp.StatusCode, resp.Header, b)
+	}
+	if resp.Header.Get("x-fapi-interaction-id") == "" {
+		e.t.Errorf("%s %s -> %d: no x-fapi-interaction-id", method, path, resp.StatusCode)
+	}
+	return r
+}
+
+// exchange sends req and reads the answer, decoding a JSON body; every test
+// request goes through it. The *http.Response's body is already read.
+func (e *env) exchange(req *http.Request) (response, *http.Response) {
+	e.t.Helper()
 	resp, err := e.client.Do(req)
 	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, url, err)
+		e.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -284,16 +299,10 @@ func (e *env) do(method, path, bearer string, body io.Reader, headers ...string)
 	r := response{status: resp.StatusCode, header: resp.Header, body: b}
 	if len(b) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(b, &r.json); err != nil {
-			e.t.Errorf("%s %s: body is not JSON: %v\n%s", method, path, err, b)
+			e.t.Errorf("%s %s: body is not JSON: %v\n%s", req.Method, req.URL.Path, err, b)
 		}
 	}
-	if strings.HasPrefix(req.URL.Path, aisBase) && method == http.MethodGet && resp.StatusCode != http.StatusNotFound {
-		e.v.Check(e.t, req, resp.StatusCode, resp.Header, b)
-	}
-	if resp.Header.Get("x-fapi-interaction-id") == "" {
-		e.t.Errorf("%s %s -> %d: no x-fapi-interaction-id", method, path, resp.StatusCode)
-	}
-	return r
+	return r, resp
 }
 
 // wantStatus fails unless r has the status.
