@@ -256,7 +256,8 @@ func (s *Service) Transactions(ctx context.Context, g ob.AccessGrant, req Transa
 // transactions one at a time, as an encoder does: it calls each with every
 // transaction of the page, in order and redacted exactly as Transactions
 // redacts them, and returns the page with nil Transactions. The
-// *ob.Transaction is only valid during the call. With a store that is an
+// *ob.Transaction is only valid during the call, and each must not modify
+// it (it may be the store's own). With a store that is an
 // ob.TransactionScanner no slice of the page is built; with any other
 // store it reads Transactions.
 func (s *Service) ScanTransactions(ctx context.Context, g ob.AccessGrant, req TransactionsRequest,
@@ -281,9 +282,12 @@ func (s *Service) ScanTransactions(ctx context.Context, g ob.AccessGrant, req Tr
 	}
 	// The same redaction as Transactions, so the rules stay in one place,
 	// into one transaction reused for the page (the store's is never
-	// written through).
+	// written through); a transaction the view sees whole goes as it is.
 	r := new(ob.Transaction)
 	page, err := sc.ScanTransactions(ctx, q, func(t *ob.Transaction) error {
+		if transactionIntact(t, v) {
+			return each(t)
+		}
 		*r = redactTransaction(*t, v)
 		return each(r)
 	})

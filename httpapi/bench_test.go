@@ -64,6 +64,16 @@ var benchBackends = []struct {
 // base URL and a bearer token.
 func benchServer(b *testing.B, open func(testing.TB) ob.Store) (string, string) {
 	b.Helper()
+	h, bearer := benchHandler(b, open)
+	ts := httptest.NewServer(h)
+	b.Cleanup(ts.Close)
+	return ts.URL, bearer
+}
+
+// benchHandler seeds a store and returns the server's handler and a bearer
+// token.
+func benchHandler(b *testing.B, open func(testing.TB) ob.Store) (http.Handler, string) {
+	b.Helper()
 	ctx := context.Background()
 	store := open(b)
 	now := obtest.FixtureTime()
@@ -109,9 +119,8 @@ func benchServer(b *testing.B, open func(testing.TB) ob.Store) (string, string) 
 		}
 		return writeJSON(w, http.StatusOK, map[string]string{"hello": "world"})
 	}))
-	ts := httptest.NewServer(s.Handler())
-	b.Cleanup(func() { ts.Close(); s.Close() })
-	return ts.URL, bearer
+	b.Cleanup(func() { s.Close() })
+	return s.Handler(), bearer
 }
 
 // runLoad issues GET url from parallel keep-alive clients for b.N requests

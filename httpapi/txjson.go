@@ -31,6 +31,7 @@ type txPageWriter struct {
 	bp   *[]byte
 	b    []byte
 	ends pageEnds
+	exp  exponents
 }
 
 func newTxPageWriter() *txPageWriter {
@@ -44,7 +45,7 @@ func (pw *txPageWriter) add(t *ob.Transaction) error {
 		pw.b = append(pw.b, ',')
 	}
 	pw.ends.add(t)
-	b, err := appendTransaction(pw.b, t)
+	b, err := appendTransaction(pw.b, t, &pw.exp)
 	if err != nil {
 		return err
 	}
@@ -83,11 +84,12 @@ func (pw *txPageWriter) release() {
 func appendTransactionsEnvelope(b []byte, txs []ob.Transaction, links obLinks, meta obMeta) ([]byte, error) {
 	b = append(b, txEnvelopeHead...)
 	var err error
+	var exp exponents
 	for i := range txs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if b, err = appendTransaction(b, &txs[i]); err != nil {
+		if b, err = appendTransaction(b, &txs[i], &exp); err != nil {
 			return nil, err
 		}
 	}
@@ -142,15 +144,11 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// field appends ,"name":"value" (or without the comma for the first).
-func appendField(b []byte, first bool, name, value string) []byte {
-	if !first {
-		b = append(b, ',')
-	}
-	b = append(b, '"')
-	b = append(b, name...)
-	b = append(b, `":`...)
-	return appendJSONString(b, value)
+// appendKV appends key, a member's punctuation and quoted name (`,"Name":`
+// or `"Name":` for the first), then value quoted: one append for the name
+// instead of four.
+func appendKV(b []byte, key, value string) []byte {
+	return appendJSONString(append(b, key...), value)
 }
 
 // appendJSONTime appends t as formatTime formats it, quoted. Years 0 to
@@ -234,14 +232,30 @@ func appendDigits(b []byte, v, width int) []byte {
 	return append(b, buf[:width]...)
 }
 
-func appendAmount(b []byte, m ob.Money) []byte {
-	b = appendAmountString(append(b, `{"Amount":`...), m)
-	return append(appendField(b, false, "Currency", m.Currency), '}')
+// exponents remembers the minor-unit exponent of the last currency looked
+// up: the amounts of a page are nearly always in one currency, so the page
+// consults ob.CurrencyExponent's map once instead of once per amount.
+type exponents struct {
+	ccy   string
+	exp   int
+	known bool
+}
+
+func (e *exponents) of(ccy string) int {
+	if !e.known || ccy != e.ccy {
+		e.ccy, e.exp, e.known = ccy, ob.CurrencyExponent(ccy), true
+	}
+	return e.exp
+}
+
+func appendAmount(b []byte, m ob.Money, ex *exponents) []byte {
+	b = appendAmountString(append(b, `{"Amount":`...), m, ex)
+	return append(appendKV(b, `,"Currency":`, m.Currency), '}')
 }
 
 // appendAmountString appends m.AmountString() quoted, without allocating:
 // it is digits and a point, which JSON needs no escaping for.
-func appendAmountString(b []byte, m ob.Money) []byte {
+func appendAmountString(b []byte, m ob.Money, ex *exponents) []byte {
 	v := m.Minor
 	if v == math.MinInt64 {
 		return appendJSONString(b, m.AmountString())
@@ -252,7 +266,7 @@ func appendAmountString(b []byte, m ob.Money) []byte {
 	var buf [24]byte
 	digits := strconv.AppendInt(buf[:0], v, 10)
 	b = append(b, '"')
-	switch exp := ob.CurrencyExponent(m.Currency); {
+	switch exp := ex.of(m.Currency); {
 	case exp == 0:
 		b = append(b, digits...)
 	case len(digits) <= exp:
@@ -270,14 +284,14 @@ func appendAmountString(b []byte, m ob.Money) []byte {
 
 // appendTransaction appends transaction(*t) as json.Marshal encodes it,
 // without building the wire struct.
-func appendTransaction(b []byte, t *ob.Transaction) ([]byte, error) {
+func appendTransaction(b []byte, t *ob.Transaction, ex *exponents) ([]byte, error) {
 	var err error
-	b = appendField(append(b, '{'), true, "AccountId", t.AccountID)
+	b = appendKV(b, `{"AccountId":`, t.AccountID)
 	if t.ID != "" {
-		b = appendField(b, false, "TransactionId", t.ID)
+		b = appendKV(b, `,"TransactionId":`, t.ID)
 	}
 	if t.Reference != "" {
-		b = appendField(b, false, "TransactionReference", t.Reference)
+		b = appendKV(b, `,"TransactionReference":`, t.Reference)
 	}
 	if len(t.StatementReferences) > 0 {
 		b = append(b, `,"StatementReference":[`...)
@@ -289,49 +303,53 @@ func appendTransaction(b []byte, t *ob.Transaction) ([]byte, error) {
 		}
 		b = append(b, ']')
 	}
-	b = appendField(b, false, "CreditDebitIndicator", creditDebit(t.Amount))
-	b = appendField(b, false, "Status", t.Status)
+	b = appendKV(b, `,"CreditDebitIndicator":`, creditDebit(t.Amount))
+	b = appendKV(b, `,"Status":`, t.Status)
 	if t.Mutability != "" {
-		b = appendField(b, false, "TransactionMutability", t.Mutability)
+		b = appendKV(b, `,"TransactionMutability":`, t.Mutability)
 	}
 	b = appendJSONTime(append(b, `,"BookingDateTime":`...), t.BookingDateTime)
 	if t.ValueDateTime != nil && !t.ValueDateTime.IsZero() {
 		b = appendJSONTime(append(b, `,"ValueDateTime":`...), *t.ValueDateTime)
 	}
 	if t.Information != "" {
-		b = appendField(b, false, "TransactionInformation", t.Information)
+		b = appendKV(b, `,"TransactionInformation":`, t.Information)
 	}
 	if t.AddressLine != "" {
-		b = appendField(b, false, "AddressLine", t.AddressLine)
+		b = appendKV(b, `,"AddressLine":`, t.AddressLine)
 	}
-	b = appendAmount(append(b, `,"Amount":`...), t.Amount)
+	b = appendAmount(append(b, `,"Amount":`...), t.Amount, ex)
 	if t.ChargeAmount != nil {
-		b = appendAmount(append(b, `,"ChargeAmount":`...), *t.ChargeAmount)
+		b = appendAmount(append(b, `,"ChargeAmount":`...), *t.ChargeAmount, ex)
 	}
 	if c := t.BankTransactionCode; c != nil {
-		b = appendField(append(b, `,"BankTransactionCode":{`...), true, "Code", c.Code)
-		b = append(appendField(b, false, "SubCode", c.SubCode), '}')
+		b = appendKV(b, `,"BankTransactionCode":{"Code":`, c.Code)
+		b = append(appendKV(b, `,"SubCode":`, c.SubCode), '}')
 	}
 	if c := t.ProprietaryBankTransactionCode; c != nil {
-		b = appendField(append(b, `,"ProprietaryBankTransactionCode":{`...), true, "Code", c.Code)
+		b = appendKV(b, `,"ProprietaryBankTransactionCode":{"Code":`, c.Code)
 		if c.Issuer != "" {
-			b = appendField(b, false, "Issuer", c.Issuer)
+			b = appendKV(b, `,"Issuer":`, c.Issuer)
 		}
 		b = append(b, '}')
 	}
 	if m := t.BalanceAfter; m != nil {
-		b = appendField(append(b, `,"Balance":{`...), true, "CreditDebitIndicator", creditDebit(*m))
-		b = appendField(b, false, "Type", ob.BalanceInterimBooked)
-		b = append(appendAmount(append(b, `,"Amount":`...), *m), '}')
+		b = appendKV(b, `,"Balance":{"CreditDebitIndicator":`, creditDebit(*m))
+		b = appendKV(b, `,"Type":`, ob.BalanceInterimBooked)
+		b = append(appendAmount(append(b, `,"Amount":`...), *m, ex), '}')
 	}
 	if m := t.Merchant; m != nil {
 		b = append(b, `,"MerchantDetails":{`...)
 		first := true
 		if m.Name != "" {
-			b, first = appendField(b, true, "MerchantName", m.Name), false
+			b, first = appendKV(b, `"MerchantName":`, m.Name), false
 		}
 		if m.CategoryCode != "" {
-			b = appendField(b, first, "MerchantCategoryCode", m.CategoryCode)
+			key := `,"MerchantCategoryCode":`
+			if first {
+				key = key[1:]
+			}
+			b = appendKV(b, key, m.CategoryCode)
 		}
 		b = append(b, '}')
 	}
@@ -357,20 +375,20 @@ func appendTransaction(b []byte, t *ob.Transaction) ([]byte, error) {
 		}
 	}
 	if c := t.Card; c != nil {
-		b = appendField(append(b, `,"CardInstrument":{`...), true, "CardSchemeName", c.SchemeName)
+		b = appendKV(b, `,"CardInstrument":{"CardSchemeName":`, c.SchemeName)
 		if c.AuthorisationType != "" {
-			b = appendField(b, false, "AuthorisationType", c.AuthorisationType)
+			b = appendKV(b, `,"AuthorisationType":`, c.AuthorisationType)
 		}
 		if c.Name != "" {
-			b = appendField(b, false, "Name", c.Name)
+			b = appendKV(b, `,"Name":`, c.Name)
 		}
 		if c.Identification != "" {
-			b = appendField(b, false, "Identification", c.Identification)
+			b = appendKV(b, `,"Identification":`, c.Identification)
 		}
 		b = append(b, '}')
 	}
 	if t.Category != "" {
-		b = append(appendField(append(b, `,"SupplementaryData":{`...), true, "Category", t.Category), '}')
+		b = append(appendKV(b, `,"SupplementaryData":{"Category":`, t.Category), '}')
 	}
 	return append(b, '}'), nil
 }
