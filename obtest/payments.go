@@ -41,6 +41,7 @@ func RunPaymentStoreTests(t *testing.T, open func(t *testing.T) PaymentStore) {
 	t.Run("RunDueConcurrent", func(t *testing.T) { testRunDueConcurrent(t, open(t)) })
 	t.Run("AISViews", func(t *testing.T) { testPaymentAISViews(t, open(t)) })
 	t.Run("AccountByIdentification", func(t *testing.T) { testAccountByIdentification(t, open(t)) })
+	t.Run("RecentDebits", func(t *testing.T) { testRecentDebits(t, open(t)) })
 	t.Run("TPPPaymentStats", func(t *testing.T) { testTPPPaymentStats(t, open(t)) })
 	t.Run("FundsConfirmation", func(t *testing.T) { testFundsConfirmation(t, open(t)) })
 }
@@ -885,4 +886,61 @@ func testFundsConfirmation(t *testing.T, s PaymentStore) {
 		t.Fatalf("RecordFundsConfirmation(unavailable): %v", err)
 	}
 	wantCode(t, "RecordFundsConfirmation(duplicate)", s.RecordFundsConfirmation(ctx, fc), ob.CodeConflict)
+}
+
+// testRecentDebits: the account's debits since a time, the newest limit of
+// them, equal to what the transactions listing returns for the same rows.
+func testRecentDebits(t *testing.T, s PaymentStore) {
+	ctx := context.Background()
+	data := Fixture()
+	// Debits of Acc1 an hour apart, and a credit, after the fixture's own.
+	base := FixtureTime().Add(24 * time.Hour)
+	for i := range 5 {
+		data.Transactions = append(data.Transactions, ob.Transaction{
+			ID: fmt.Sprintf("debit-%d", i), AccountID: Acc1, Status: ob.TxBooked, Reference: fmt.Sprintf("R%d", i),
+			BookingDateTime: base.Add(time.Duration(i) * time.Hour), Amount: gbp(-100 * int64(i+1)),
+			CreditorAccount: &ob.AccountIdentification{SchemeName: ob.SchemeSortCodeAccountNumber, Identification: "40400411270111"},
+		})
+	}
+	data.Transactions = append(data.Transactions, ob.Transaction{ID: "credit-x", AccountID: Acc1, Status: ob.TxBooked,
+		BookingDateTime: base.Add(90 * time.Minute), Amount: gbp(5000)})
+	MustImport(t, s, data)
+
+	ids := func(txs []ob.Transaction) []string {
+		var out []string
+		for _, tx := range txs {
+			if tx.AccountID != Acc1 || tx.Amount.Minor >= 0 {
+				t.Errorf("RecentDebits returned %s of %s for %s", tx.ID, tx.AccountID, tx.Amount)
+			}
+			out = append(out, tx.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	got, err := s.RecentDebits(ctx, Acc1, base, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"debit-0", "debit-1", "debit-2", "debit-3", "debit-4"}; !slices.Equal(ids(got), want) {
+		t.Errorf("RecentDebits since base = %v, want %v", ids(got), want)
+	}
+	// The newest two only; each decoded whole.
+	got, err = s.RecentDebits(ctx, Acc1, base, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"debit-3", "debit-4"}; !slices.Equal(ids(got), want) {
+		t.Errorf("RecentDebits limit 2 = %v, want %v", ids(got), want)
+	}
+	for _, tx := range got {
+		if tx.CreditorAccount == nil || tx.CreditorAccount.Identification != "40400411270111" || tx.Reference == "" {
+			t.Errorf("debit %s decoded as %+v", tx.ID, tx)
+		}
+	}
+	if got, err := s.RecentDebits(ctx, Acc1, base.Add(10*time.Hour), 10); err != nil || len(got) != 0 {
+		t.Errorf("RecentDebits after everything = %v, %v", got, err)
+	}
+	if got, err := s.RecentDebits(ctx, Acc2, base, 10); err != nil || len(got) != 0 {
+		t.Errorf("RecentDebits of another account = %v, %v", got, err)
+	}
 }

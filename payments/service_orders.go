@@ -378,15 +378,12 @@ const (
 
 // history reads the debtor account's recent debits and saved payees.
 func (s *Service) history(ctx context.Context, accountID string, now time.Time) (risk.History, error) {
-	from := now.Add(-historyWindow)
-	page, err := s.store.Transactions(ctx, ob.TransactionQuery{
-		AccountIDs: []string{accountID}, From: &from, To: &now, Debits: true, PageSize: historyMax,
-	})
+	debits, err := s.store.RecentDebits(ctx, accountID, now.Add(-historyWindow), historyMax)
 	if err != nil {
 		return risk.History{}, fmt.Errorf("payments: risk history: %w", err)
 	}
 	h := risk.History{KnownPayees: map[string]bool{}}
-	for _, t := range page.Transactions {
+	for _, t := range debits {
 		pp := risk.PastPayment{Amount: t.Amount.Abs(), At: t.BookingDateTime}
 		if a := t.CreditorAccount; a != nil && a.Identification != "" {
 			pp.Payee = risk.PayeeKey(a.SchemeName, a.Identification)

@@ -61,6 +61,10 @@ type PaymentStore interface {
 	// identification compared without case); ob.ErrNotFound when the bank
 	// holds none (the creditor is at another bank).
 	AccountByIdentification(ctx context.Context, scheme, identification string) (ob.Account, error)
+	// RecentDebits returns the account's debits booked at or after since,
+	// the newest limit of them, in no particular order: the past risk
+	// scoring compares a payment with.
+	RecentDebits(ctx context.Context, accountID string, since time.Time, limit int) ([]ob.Transaction, error)
 	// RecordFundsConfirmation stores the answer to a CBPII's funds check.
 	RecordFundsConfirmation(ctx context.Context, fc FundsConfirmation) error
 }
