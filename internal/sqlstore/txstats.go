@@ -66,21 +66,30 @@ func addTxStats(ctx context.Context, tx *sql.Tx, txs []ob.Transaction) error {
 	slices.SortFunc(keys, func(a, b txStatsKey) int {
 		return cmp.Or(cmp.Compare(a.account, b.account), cmp.Compare(a.credit, b.credit))
 	})
-	st, err := tx.PrepareContext(ctx, `INSERT INTO transaction_stats (account_id, credit, n, first_time, last_time)
+	const upsert = `INSERT INTO transaction_stats (account_id, credit, n, first_time, last_time)
 		VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (account_id, credit) DO UPDATE SET
 			n = transaction_stats.n + excluded.n,
 			first_time = CASE WHEN excluded.first_time < transaction_stats.first_time
 				THEN excluded.first_time ELSE transaction_stats.first_time END,
 			last_time = CASE WHEN excluded.last_time > transaction_stats.last_time
-				THEN excluded.last_time ELSE transaction_stats.last_time END`)
-	if err != nil {
-		return fmt.Errorf("transaction stats: %w", err)
+				THEN excluded.last_time ELSE transaction_stats.last_time END`
+	// A payment touches one or two keys: preparing (and on PostgreSQL
+	// closing) a statement for them would cost two more round trips inside
+	// the transaction that holds the accounts' locks; pgx caches the plan
+	// of a plain Exec per connection anyway. An import prepares once.
+	exec := func(args ...any) (sql.Result, error) { return tx.ExecContext(ctx, upsert, args...) }
+	if len(keys) > 4 {
+		st, err := tx.PrepareContext(ctx, upsert)
+		if err != nil {
+			return fmt.Errorf("transaction stats: %w", err)
+		}
+		defer st.Close()
+		exec = func(args ...any) (sql.Result, error) { return st.ExecContext(ctx, args...) }
 	}
-	defer st.Close()
 	for _, k := range keys {
 		v := agg[k]
-		if _, err := st.ExecContext(ctx, k.account, k.credit, v.n, v.first, v.last); err != nil {
+		if _, err := exec(k.account, k.credit, v.n, v.first, v.last); err != nil {
 			return fmt.Errorf("transaction stats: %w", err)
 		}
 	}
