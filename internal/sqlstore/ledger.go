@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/obank/obank/ledger"
@@ -214,18 +215,35 @@ func (s *Store) postTx(ctx context.Context, tx *sql.Tx, e *ledger.Entry, ais boo
 		}
 	}
 
-	// Lock and read the accounts in sorted order.
+	// Lock and read the accounts in sorted order, in one statement: on
+	// PostgreSQL the locking step sits above the sort, so rows are locked
+	// in id order, the order every entry uses, and two entries never wait
+	// on each other in a cycle.
 	accounts := make(map[string]ledger.Account, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+ledgerAccountCols+` FROM ledger_accounts WHERE id IN (`+
+		placeholders(1, len(ids))+`) ORDER BY id`+s.forUpdate(false), args...)
+	if err != nil {
+		return out, s.wrapErr(err, "ledger: lock accounts")
+	}
+	for rows.Next() {
+		a, err := scanLedgerAccount(rows)
+		if err != nil {
+			rows.Close()
+			return out, s.wrapErr(err, "ledger: lock accounts")
+		}
+		accounts[a.ID] = a
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return out, s.wrapErr(err, "ledger: lock accounts")
+	}
 	for _, id := range ids {
-		a, err := scanLedgerAccount(tx.QueryRowContext(ctx,
-			`SELECT `+ledgerAccountCols+` FROM ledger_accounts WHERE id = $1`+s.forUpdate(false), id))
-		if errors.Is(err, sql.ErrNoRows) {
+		if _, ok := accounts[id]; !ok {
 			return out, ledger.UnknownAccountf("entry %s: account %q", e.ID, id)
 		}
-		if err != nil {
-			return out, s.wrapErr(err, "ledger: lock %s", id)
-		}
-		accounts[id] = a
 	}
 
 	// Under the locks: a concurrent post of the same id has committed by
@@ -261,21 +279,39 @@ func (s *Store) postTx(ctx context.Context, tx *sql.Tx, e *ledger.Entry, ais boo
 		e.ID, e.Kind, e.Reference, now); err != nil {
 		return out, s.wrapErr(err, "ledger: entry %s", e.ID)
 	}
+	// The postings in one statement, and the balances in another: every
+	// statement here runs while the accounts are locked.
+	var values strings.Builder
+	postArgs := make([]any, 0, 5*len(e.Postings))
 	for i, p := range e.Postings {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_postings (entry_id, n, account_id, amount_minor, currency)
-			VALUES ($1, $2, $3, $4, $5)`, e.ID, i, p.AccountID, p.Amount.Minor, p.Amount.Currency); err != nil {
-			return out, s.wrapErr(err, "ledger: entry %s posting %d", e.ID, i)
+		if i > 0 {
+			values.WriteString(", ")
 		}
+		values.WriteString("(" + placeholders(len(postArgs)+1, 5) + ")")
+		postArgs = append(postArgs, e.ID, i, p.AccountID, p.Amount.Minor, p.Amount.Currency)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_postings (entry_id, n, account_id, amount_minor, currency)
+		VALUES `+values.String(), postArgs...); err != nil {
+		return out, s.wrapErr(err, "ledger: entry %s postings", e.ID)
 	}
 	out.Balances = make(map[string]ob.Money, len(ids))
+	var cases strings.Builder
+	balArgs := make([]any, 0, 2*len(ids)+1)
 	for _, id := range ids {
 		a := accounts[id]
 		nb := a.Balance.Minor + delta[id]
-		if _, err := tx.ExecContext(ctx, `UPDATE ledger_accounts SET balance_minor = $1, updated_at = $2 WHERE id = $3`,
-			nb, now, id); err != nil {
-			return out, s.wrapErr(err, "ledger: balance of %s", id)
-		}
+		fmt.Fprintf(&cases, " WHEN $%d THEN CAST($%d AS BIGINT)", len(balArgs)+1, len(balArgs)+2)
+		balArgs = append(balArgs, id, nb)
 		out.Balances[id] = ob.Money{Minor: nb, Currency: a.Currency}
+	}
+	balArgs = append(balArgs, now)
+	inIDs := make([]string, len(ids))
+	for i := range ids {
+		inIDs[i] = fmt.Sprintf("$%d", 2*i+1)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE ledger_accounts SET balance_minor = CASE id`+cases.String()+` END,
+		updated_at = $`+fmt.Sprint(len(balArgs))+` WHERE id IN (`+strings.Join(inIDs, ", ")+`)`, balArgs...); err != nil {
+		return out, s.wrapErr(err, "ledger: balances of entry %s", e.ID)
 	}
 	if ais {
 		if err := s.postAIS(ctx, tx, e, accounts, delta); err != nil {
@@ -519,4 +555,16 @@ func (s *Store) openLedger(ctx context.Context, tx *sql.Tx, at time.Time) (int, 
 		}
 	}
 	return opened, nil
+}
+
+// placeholders returns n bind parameters from $first on: "$3, $4, $5".
+func placeholders(first, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", first+i)
+	}
+	return b.String()
 }
