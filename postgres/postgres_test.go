@@ -181,3 +181,32 @@ func TestLedger(t *testing.T) {
 func TestPaymentStore(t *testing.T) {
 	obtest.RunPaymentStoreTests(t, func(t *testing.T) obtest.PaymentStore { return pgtest.OpenTestStore(t) })
 }
+
+func TestSecretSealing(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		dsns = map[*sqlstore.Store]string{}
+	)
+	obtest.RunSecretSealingTests(t, func(t *testing.T) *sqlstore.Store {
+		dsn := pgtest.SchemaDSN(t)
+		s, err := postgres.Open(context.Background(), dsn, postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		mu.Lock()
+		dsns[s] = dsn
+		mu.Unlock()
+		return s
+	}, func(t *testing.T, s *sqlstore.Store, customerID string) string {
+		mu.Lock()
+		dsn := dsns[s]
+		mu.Unlock()
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		return obtest.RawTOTPSecret(t, db, customerID)
+	})
+}

@@ -181,3 +181,32 @@ func TestLedger(t *testing.T) {
 func TestPaymentStore(t *testing.T) {
 	obtest.RunPaymentStoreTests(t, func(t *testing.T) obtest.PaymentStore { return openTemp(t) })
 }
+
+func TestSecretSealing(t *testing.T) {
+	var (
+		mu    sync.Mutex
+		paths = map[*sqlstore.Store]string{}
+	)
+	obtest.RunSecretSealingTests(t, func(t *testing.T) *sqlstore.Store {
+		path := filepath.Join(t.TempDir(), "obank.db")
+		s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		mu.Lock()
+		paths[s] = path
+		mu.Unlock()
+		return s
+	}, func(t *testing.T, s *sqlstore.Store, customerID string) string {
+		mu.Lock()
+		path := paths[s]
+		mu.Unlock()
+		db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		return obtest.RawTOTPSecret(t, db, customerID)
+	})
+}

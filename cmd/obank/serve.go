@@ -106,10 +106,27 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	}
 	defer store.Close()
 
+	tr, err := resolveTrust(&c.security, c.store.dataDir, c.demo)
+	if err != nil {
+		return err
+	}
+	sealer, err := keystore.New(tr.secret)
+	if err != nil {
+		return err
+	}
+	// Customers' second-factor secrets are sealed at rest with the master
+	// secret, from the demo seed on; any stored in clear (an import without
+	// the secret, an older database) are sealed now.
+	store.SetSecretSealer(sealer)
 	if c.demo {
 		if err := seedDemo(ctx, env, logger, store, c); err != nil {
 			return err
 		}
+	}
+	if n, err := store.SealCustomerSecrets(ctx); err != nil {
+		return fmt.Errorf("sealing customers' TOTP secrets: %w", err)
+	} else if n > 0 {
+		logger.Info("customers' TOTP secrets sealed", "customers", n)
 	}
 	// Every account gets its opening entry in the ledger (idempotent), so
 	// balances equal the sum of postings from the first payment on.
@@ -117,11 +134,6 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("opening the ledger: %w", err)
 	} else if n > 0 {
 		logger.Info("ledger opened", "accounts", n)
-	}
-
-	tr, err := resolveTrust(&c.security, c.store.dataDir, c.demo)
-	if err != nil {
-		return err
 	}
 
 	plainLn, err := net.Listen("tcp", c.addr)
@@ -142,10 +154,6 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		c.security.mtlsPublicURL = "https://" + mtlsLn.Addr().String()
 	}
 
-	sealer, err := keystore.New(tr.secret)
-	if err != nil {
-		return err
-	}
 	keys, err := authz.NewKeyManager(authz.KeyConfig{Store: store, Sealer: sealer, Issue: tr.signingIssuer})
 	if err != nil {
 		return err

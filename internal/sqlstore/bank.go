@@ -38,6 +38,9 @@ func scanCustomer(sc scanner) (ob.Customer, error) {
 // Customer returns the customer with the id, or ob.ErrNotFound.
 func (s *Store) Customer(ctx context.Context, id string) (ob.Customer, error) {
 	c, err := findCustomer(ctx, s.r, `id`, id)
+	if err == nil {
+		err = s.openCustomer(&c)
+	}
 	if err != nil {
 		return c, s.wrapErr(err, "customer %q", id)
 	}
@@ -51,6 +54,9 @@ func (s *Store) CustomerByUsername(ctx context.Context, username string) (ob.Cus
 		return ob.Customer{}, fmt.Errorf("sqlstore: customer by empty username: %w", ob.ErrNotFound)
 	}
 	c, err := findCustomer(ctx, s.r, `username`, username)
+	if err == nil {
+		err = s.openCustomer(&c)
+	}
 	if err != nil {
 		return c, s.wrapErr(err, "customer by username")
 	}
@@ -76,6 +82,11 @@ func (s *Store) Customers(ctx context.Context, limit int) ([]ob.Customer, error)
 	cs, err := queryAll(ctx, s.r, scanCustomer, query, p...)
 	if err != nil {
 		return nil, s.wrapErr(err, "customers")
+	}
+	for i := range cs {
+		if err := s.openCustomer(&cs[i]); err != nil {
+			return nil, s.wrapErr(err, "customers")
+		}
 	}
 	return cs, nil
 }

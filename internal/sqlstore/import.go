@@ -48,9 +48,13 @@ func (s *Store) importData(ctx context.Context, tx *sql.Tx, d *ob.BankData) erro
 			"full_legal_name", "legal_structure", "email", "phone", "mobile", "address", "created_at", "totp_secret"},
 			len(d.Customers), func(i int, e *jsonEnc) []any {
 				c := &d.Customers[i]
+				totp, err := s.sealTOTP(c.ID, c.TOTPSecret)
+				if err != nil && e.err == nil {
+					e.err = err
+				}
 				return []any{c.ID, c.Username, c.PasswordHash, c.PartyNumber, c.PartyType, c.Name,
 					c.FullLegalName, c.LegalStructure, c.Email, c.Phone, c.Mobile,
-					e.col(toAddressJSON(c.Address)), micros(c.CreatedAt), c.TOTPSecret}
+					e.col(toAddressJSON(c.Address)), micros(c.CreatedAt), totp}
 			}},
 		{"accounts", []string{"id", "customer_id", "status", "status_updated_at", "currency", "type",
 			"sub_type", "description", "nickname", "opening_date", "maturity_date", "switch_status",

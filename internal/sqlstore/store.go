@@ -24,6 +24,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/obank/obank/internal/keystore"
 	"github.com/obank/obank/ob"
 )
 
@@ -62,6 +63,9 @@ type Store struct {
 	w, r    *sql.DB
 	dialect Dialect
 	stmts   stmtCache // prepared on r
+	// sealer seals customers' TOTP secrets at rest (secrets.go); nil keeps
+	// them as given.
+	sealer *keystore.Sealer
 }
 
 var _ ob.Store = (*Store)(nil)
