@@ -48,22 +48,47 @@ var consentResource = map[ob.ConsentKind]struct{ rty, path string }{
 }
 
 // ConsentAuthorizationRevoked reports that the customer (or the bank)
-// revoked a consent's authorisation.
+// revoked a consent's authorisation, writing its events at once (see
+// ConsentAuthorizationRevokedEvents for writing them with the change).
 func (p *Publisher) ConsentAuthorizationRevoked(ctx context.Context, c ob.Consent) error {
-	rty, link, err := p.consentLink(c)
+	notes, err := p.ConsentAuthorizationRevokedEvents(ctx, c)
 	if err != nil {
 		return err
 	}
-	if err := p.publish(ctx, c.TPPID, TypeConsentAuthorizationRevoked, c.ID, rty, link, ""); err != nil {
-		return err
-	}
-	if c.Kind == ob.KindFundsConfirmation {
-		// A CBPII consent's status changes to Revoked (an account-access
-		// consent's does not), and the CBPII specification has the bank
-		// say so with a resource-update as well.
-		return p.publish(ctx, c.TPPID, TypeResourceUpdate, c.ID, rty, link, "")
+	for _, n := range notes {
+		if err := p.Store.EnqueueNotification(ctx, n); err != nil {
+			return fmt.Errorf("events: publish %s: %w", n.EventType, err)
+		}
 	}
 	return nil
+}
+
+// ConsentAuthorizationRevokedEvents returns, without writing them, the
+// outbox rows reporting that consent c's authorisation was revoked at the
+// bank: consent-authorization-revoked, and for a funds-confirmation consent,
+// whose status changes to Revoked, a resource-update as the CBPII
+// specification has it. None for a TPP that did not subscribe. The caller
+// writes them in the transaction of the revocation.
+func (p *Publisher) ConsentAuthorizationRevokedEvents(ctx context.Context, c ob.Consent) ([]Notification, error) {
+	rty, link, err := p.consentLink(c)
+	if err != nil {
+		return nil, err
+	}
+	var notes []Notification
+	types := []string{TypeConsentAuthorizationRevoked}
+	if c.Kind == ob.KindFundsConfirmation {
+		types = append(types, TypeResourceUpdate)
+	}
+	for _, t := range types {
+		n, err := p.notification(ctx, c.TPPID, t, c.ID, rty, link, "")
+		if err != nil {
+			return nil, err
+		}
+		if n != nil {
+			notes = append(notes, *n)
+		}
+	}
+	return notes, nil
 }
 
 // ConsentRevoked implements httpapi.ConsentEvents, which the consent

@@ -227,6 +227,20 @@ func (j *Journey) revoke(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := j.now()
+	// The TPP's events are made first and written with the revocation, so
+	// that it hears of the revocation exactly when it happened. A failure
+	// to make them stops nothing: the customer's revocation comes first.
+	events := func() []ob.EventNotification {
+		if j.cfg.Events == nil {
+			return nil
+		}
+		notes, err := j.cfg.Events.ConsentAuthorizationRevokedEvents(ctx, c)
+		if err != nil {
+			j.log.ErrorContext(ctx, "notify consent revocation", "consent", c.ID, "err", err)
+			return nil
+		}
+		return notes
+	}
 	switch {
 	case c.Kind.Payment():
 		return &pageError{http.StatusBadRequest, "A payment cannot be revoked",
@@ -240,7 +254,7 @@ func (j *Journey) revoke(w http.ResponseWriter, r *http.Request) error {
 		if c.DeletedAt != nil {
 			return errConsentEnded
 		}
-		c, err = j.store.UpdateConsent(ctx, c.ID, now, func(c *ob.Consent) error { return c.Revoke(now) })
+		c, err = j.store.UpdateConsentNotifying(ctx, c.ID, now, func(c *ob.Consent) error { return c.Revoke(now) }, events())
 		if ob.ErrorCode(err) == ob.CodeResourceInvalidConsentStatus {
 			return errConsentEnded
 		} else if ob.IsNotFound(err) {
@@ -249,7 +263,12 @@ func (j *Journey) revoke(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	default:
-		if err := j.store.RevokeGrant(ctx, c.ID, now); ob.IsNotFound(err) {
+		if g, err := j.store.AccessGrant(ctx, c.ID); err == nil && g.RevokedAt != nil {
+			// Revoked already (a second click): nothing more to do or tell.
+			http.Redirect(w, r, PathDashboard+"?revoked="+url.QueryEscape(c.ID), http.StatusSeeOther)
+			return nil
+		}
+		if err := j.store.RevokeGrantNotifying(ctx, c.ID, now, events()); ob.IsNotFound(err) {
 			return notFound
 		} else if err != nil {
 			return err
@@ -257,11 +276,6 @@ func (j *Journey) revoke(w http.ResponseWriter, r *http.Request) error {
 	}
 	j.audit(r, webstore.AuditConsentRevoked, s.CustomerID, c, "revoked by the customer on the dashboard")
 	j.log.InfoContext(ctx, "customer revoked consent", "consent", c.ID, "client", c.TPPID, sessionAttrs(s))
-	if j.cfg.Events != nil {
-		if err := j.cfg.Events.ConsentAuthorizationRevoked(ctx, c); err != nil {
-			j.log.ErrorContext(ctx, "notify consent revocation", "consent", c.ID, "err", err)
-		}
-	}
 	http.Redirect(w, r, PathDashboard+"?revoked="+url.QueryEscape(c.ID), http.StatusSeeOther)
 	return nil
 }

@@ -163,6 +163,7 @@ func newStack(tb testing.TB, opts ...stackOption) *stack {
 	tb.Cleanup(func() { s.Close() })
 	var fs fullStore = s
 	st.store = fs
+	st.events.store = s
 	if err := fs.Import(context.Background(), shared.bank); err != nil {
 		tb.Fatalf("Import: %v", err)
 	}
@@ -447,23 +448,36 @@ func (st *stack) audit() []webstore.AuditEvent {
 	return es
 }
 
-// recordingEvents records the revocations the dashboard reports.
+// recordingEvents makes one outbox row per revocation the dashboard reports
+// (jti "revoked-<consent id>"); list returns the consents whose row the
+// dashboard committed with the revocation.
 type recordingEvents struct {
-	mu      sync.Mutex
+	mu    sync.Mutex
+	store interface {
+		Notification(context.Context, string) (ob.EventNotification, error)
+	}
 	revoked []string
 }
 
-func (e *recordingEvents) ConsentAuthorizationRevoked(_ context.Context, c ob.Consent) error {
+func (e *recordingEvents) ConsentAuthorizationRevokedEvents(_ context.Context, c ob.Consent) ([]ob.EventNotification, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.revoked = append(e.revoked, c.ID)
-	return nil
+	now := time.Now().UTC()
+	return []ob.EventNotification{{JTI: "revoked-" + c.ID, TPPID: c.TPPID, EventType: "consent-authorization-revoked",
+		Claims: []byte(`{}`), Status: "polling", NextAttemptAt: now, CreatedAt: now}}, nil
 }
 
 func (e *recordingEvents) list() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]string(nil), e.revoked...)
+	var out []string
+	for _, id := range e.revoked {
+		if _, err := e.store.Notification(context.Background(), "revoked-"+id); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // testLogger discards logs unless the tests run with -v.

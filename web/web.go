@@ -50,6 +50,11 @@ type Store interface {
 	AccountsByCustomer(ctx context.Context, customerID string) ([]ob.Account, error)
 	Consent(ctx context.Context, id string) (ob.Consent, error)
 	UpdateConsent(ctx context.Context, id string, now time.Time, change func(c *ob.Consent) error) (ob.Consent, error)
+	// UpdateConsentNotifying and RevokeGrantNotifying write the events
+	// reporting a revocation in its transaction.
+	UpdateConsentNotifying(ctx context.Context, id string, now time.Time, change func(c *ob.Consent) error,
+		notes []ob.EventNotification) (ob.Consent, error)
+	RevokeGrantNotifying(ctx context.Context, id string, at time.Time, notes []ob.EventNotification) error
 	ConsentsByCustomer(ctx context.Context, customerID string) ([]ob.Consent, error)
 	AccessGrant(ctx context.Context, id string) (ob.AccessGrant, error)
 	RevokeGrant(ctx context.Context, id string, at time.Time) error
@@ -57,13 +62,14 @@ type Store interface {
 	AuthSession(ctx context.Context, id string) (oauth.AuthSession, error)
 }
 
-// Events is told what customers do that TPPs must hear about (OBIE event
-// notifications). The events package implements it.
+// Events builds what TPPs must hear of what customers do (OBIE event
+// notifications); the pages write the events in the transaction of the
+// change. The events package implements it.
 type Events interface {
-	// ConsentAuthorizationRevoked is called after the customer revoked
-	// consent c's access at the bank. An error is logged; the revocation
-	// stands.
-	ConsentAuthorizationRevoked(ctx context.Context, c ob.Consent) error
+	// ConsentAuthorizationRevokedEvents returns the outbox rows reporting
+	// that the customer revoked consent c's access at the bank (none for a
+	// TPP that did not subscribe).
+	ConsentAuthorizationRevokedEvents(ctx context.Context, c ob.Consent) ([]ob.EventNotification, error)
 }
 
 // Config configures the customer's pages. Store is required; Finisher is

@@ -408,6 +408,11 @@ func TestDashboardRevoke(t *testing.T) {
 	if got := st.events.list(); !slices.Equal(got, []string{consentID}) {
 		t.Errorf("events hook got %v, want [%s]", got, consentID)
 	}
+	// A second click changes and tells nothing.
+	d.post(revoke, url.Values{"csrf": {dash.csrf()}}).want(t, "revoke again", http.StatusSeeOther, web.PathDashboard)
+	if got := st.events.list(); !slices.Equal(got, []string{consentID}) {
+		t.Errorf("events after a second revoke %v, want [%s]", got, consentID)
+	}
 	es := st.audit()
 	if len(es) == 0 || es[len(es)-1].Kind != webstore.AuditConsentRevoked || es[len(es)-1].ConsentID != consentID {
 		t.Errorf("audit = %+v, want a final %s", es, webstore.AuditConsentRevoked)

@@ -124,6 +124,14 @@ func findConsent(ctx context.Context, q querier, id, lock string) (ob.Consent, e
 // or is deleted. An error from change is returned unchanged and nothing is
 // written. change may not change the consent's id.
 func (s *Store) UpdateConsent(ctx context.Context, id string, now time.Time, change func(c *ob.Consent) error) (ob.Consent, error) {
+	return s.UpdateConsentNotifying(ctx, id, now, change, nil)
+}
+
+// UpdateConsentNotifying is UpdateConsent that also writes the events
+// reporting the change to the outbox in the same transaction (only when the
+// change is saved).
+func (s *Store) UpdateConsentNotifying(ctx context.Context, id string, now time.Time, change func(c *ob.Consent) error,
+	notes []ob.EventNotification) (ob.Consent, error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return ob.Consent{}, fmt.Errorf("sqlstore: update consent: begin: %w", err)
@@ -144,6 +152,11 @@ func (s *Store) UpdateConsent(ctx context.Context, id string, now time.Time, cha
 	}
 	if err := s.saveConsent(ctx, tx, before, c, now); err != nil {
 		return ob.Consent{}, s.wrapErr(err, "update consent %q", id)
+	}
+	for _, n := range notes {
+		if err := s.enqueueNotification(ctx, tx, n); err != nil {
+			return ob.Consent{}, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return ob.Consent{}, s.wrapErr(err, "update consent %q: commit", id)

@@ -148,6 +148,13 @@ func (s *Store) TokenGrant(ctx context.Context, tokenHash string) (ob.AccessToke
 // ob.ErrNotFound for an unknown id. Revoking again keeps the first time:
 // revocation is a fact that happened once.
 func (s *Store) RevokeGrant(ctx context.Context, id string, at time.Time) error {
+	return s.RevokeGrantNotifying(ctx, id, at, nil)
+}
+
+// RevokeGrantNotifying is RevokeGrant that also writes the events reporting
+// the revocation to the outbox in the same transaction: the TPP hears of
+// the revocation if and only if it happened.
+func (s *Store) RevokeGrantNotifying(ctx context.Context, id string, at time.Time, notes []ob.EventNotification) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: revoke grant: begin: %w", err)
@@ -155,6 +162,11 @@ func (s *Store) RevokeGrant(ctx context.Context, id string, at time.Time) error 
 	defer tx.Rollback()
 	if err := revokeGrant(ctx, tx, id, micros(at)); err != nil {
 		return s.wrapErr(err, "revoke grant %q", id)
+	}
+	for _, n := range notes {
+		if err := s.enqueueNotification(ctx, tx, n); err != nil {
+			return err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return s.wrapErr(err, "revoke grant %q: commit", id)
