@@ -345,14 +345,20 @@ func (s *Server) createPaymentOrder(k pisKind) handlerFunc {
 	}
 }
 
+// ownPayment returns the order of the request's path for the TPP of its
+// client-credentials token.
+func (s *Server) ownPayment(r *http.Request, k pisKind) (payments.Payment, error) {
+	clientID, err := ccClient(r, scopePayments)
+	if err != nil {
+		return payments.Payment{}, err
+	}
+	return s.payments.Payment(r.Context(), clientID, k.kind, r.PathValue(k.idParam))
+}
+
 // getPaymentOrder handles GET /{order}/{Id}.
 func (s *Server) getPaymentOrder(k pisKind) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		clientID, err := ccClient(r, scopePayments)
-		if err != nil {
-			return err
-		}
-		p, err := s.payments.Payment(r.Context(), clientID, k.kind, r.PathValue(k.idParam))
+		p, err := s.ownPayment(r, k)
 		if err != nil {
 			return err
 		}
@@ -367,11 +373,7 @@ func (s *Server) getPaymentOrder(k pisKind) handlerFunc {
 // getPaymentDetails handles GET /{order}/{Id}/payment-details.
 func (s *Server) getPaymentDetails(k pisKind) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		clientID, err := ccClient(r, scopePayments)
-		if err != nil {
-			return err
-		}
-		p, err := s.payments.Payment(r.Context(), clientID, k.kind, r.PathValue(k.idParam))
+		p, err := s.ownPayment(r, k)
 		if err != nil {
 			return err
 		}
