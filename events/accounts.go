@@ -16,6 +16,9 @@ type AccountStore interface {
 	// Deleted) and StatusUpdateDateTime to at; ob.ErrNotFound if the
 	// account is unknown.
 	SetAccountStatus(ctx context.Context, accountID, status string, at time.Time) error
+	// SetAccountStatusNotifying is SetAccountStatus that also writes the
+	// outbox rows reporting the change in the same transaction.
+	SetAccountStatusNotifying(ctx context.Context, accountID, status string, at time.Time, notes []ob.EventNotification) error
 	// AuthorisedAccountAccessConsents returns the authorised, undeleted
 	// account-access consents whose selected accounts include accountID.
 	AuthorisedAccountAccessConsents(ctx context.Context, accountID string) ([]ob.Consent, error)
@@ -26,18 +29,17 @@ type AccountStore interface {
 const AccountStatusClosed = "Deleted"
 
 // CloseAccount is the operator's "close this account" action: it sets the
-// account's Status to Deleted (StatusUpdateDateTime now), then publishes an
-// account-access-consent-linked-account-update event with reason
-// (ReasonAccountClosure, or ReasonCASS for an account switched away) for
-// every authorised account-access consent that covers the account, live at
-// now (not past its ExpirationDateTime). Each event goes to the consent's
-// TPP if its subscription (or callback URL) covers the type; others get
-// none (Publisher).
+// account's Status to Deleted (StatusUpdateDateTime now) and, in the same
+// database transaction, records an account-access-consent-linked-account-update
+// event with reason (ReasonAccountClosure, or ReasonCASS for an account
+// switched away) for every authorised account-access consent that covers
+// the account, live at now (not past its ExpirationDateTime). Each event goes
+// to the consent's TPP if its subscription (or callback URL) covers the
+// type; others get none (Publisher). The status changes if and only if the
+// events are recorded.
 //
-// It returns the consents it published for. The status change is made
-// first and stays if publishing fails; the error then joins every failed
-// consent's, and running CloseAccount again publishes again for all of
-// them (TPPs de-duplicate nothing across runs: each run is a new jti).
+// It returns the consents it considered (those of TPPs without a
+// subscription included).
 func CloseAccount(ctx context.Context, store AccountStore, p *Publisher, accountID, reason string, now time.Time) ([]ob.Consent, error) {
 	if reason != ReasonAccountClosure && reason != ReasonCASS {
 		return nil, fmt.Errorf("events: close account: reason %q is not %s or %s", reason, ReasonAccountClosure, ReasonCASS)
@@ -45,29 +47,29 @@ func CloseAccount(ctx context.Context, store AccountStore, p *Publisher, account
 	if p == nil {
 		return nil, errors.New("events: close account: no publisher")
 	}
-	if err := store.SetAccountStatus(ctx, accountID, AccountStatusClosed, now); err != nil {
-		return nil, fmt.Errorf("events: close account %s: %w", accountID, err)
-	}
 	cs, err := store.AuthorisedAccountAccessConsents(ctx, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("events: close account %s: %w", accountID, err)
 	}
 	var (
-		done []ob.Consent
-		errs []error
+		done  []ob.Consent
+		notes []Notification
 	)
 	for _, c := range cs {
 		if c.ExpirationDateTime != nil && !now.Before(*c.ExpirationDateTime) {
 			continue // expired: the sweeper is about to end it
 		}
-		if err := p.AccountAccessConsentLinkedAccountUpdate(ctx, c, reason); err != nil {
-			errs = append(errs, fmt.Errorf("consent %s: %w", c.ID, err))
-			continue
+		n, err := p.linkedAccountUpdate(ctx, c, reason)
+		if err != nil {
+			return nil, fmt.Errorf("events: close account %s: consent %s: %w", accountID, c.ID, err)
+		}
+		if n != nil {
+			notes = append(notes, *n)
 		}
 		done = append(done, c)
 	}
-	if len(errs) > 0 {
-		return done, fmt.Errorf("events: close account %s: %w", accountID, errors.Join(errs...))
+	if err := store.SetAccountStatusNotifying(ctx, accountID, AccountStatusClosed, now, notes); err != nil {
+		return nil, fmt.Errorf("events: close account %s: %w", accountID, err)
 	}
 	return done, nil
 }

@@ -107,17 +107,30 @@ func (p *Publisher) ConsentRevoked(ctx context.Context, c ob.Consent) error {
 // to an account-access consent changed; reason is ReasonAccountClosure or
 // ReasonCASS.
 func (p *Publisher) AccountAccessConsentLinkedAccountUpdate(ctx context.Context, c ob.Consent, reason string) error {
+	n, err := p.linkedAccountUpdate(ctx, c, reason)
+	if err != nil || n == nil {
+		return err
+	}
+	if err := p.Store.EnqueueNotification(ctx, *n); err != nil {
+		return fmt.Errorf("events: publish %s: %w", n.EventType, err)
+	}
+	return nil
+}
+
+// linkedAccountUpdate builds the outbox row of a linked-account-update
+// event, or nil when the TPP did not subscribe to it.
+func (p *Publisher) linkedAccountUpdate(ctx context.Context, c ob.Consent, reason string) (*Notification, error) {
 	if reason != ReasonAccountClosure && reason != ReasonCASS {
-		return fmt.Errorf("events: linked-account-update reason %q is not %s or %s", reason, ReasonAccountClosure, ReasonCASS)
+		return nil, fmt.Errorf("events: linked-account-update reason %q is not %s or %s", reason, ReasonAccountClosure, ReasonCASS)
 	}
 	if c.Kind != ob.KindAccountAccess {
-		return fmt.Errorf("events: linked-account-update for a %s consent", c.Kind)
+		return nil, fmt.Errorf("events: linked-account-update for a %s consent", c.Kind)
 	}
 	rty, link, err := p.consentLink(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return p.publish(ctx, c.TPPID, TypeAccountAccessConsentLinkedAccountUpdate, c.ID, rty, link, reason)
+	return p.notification(ctx, c.TPPID, TypeAccountAccessConsentLinkedAccountUpdate, c.ID, rty, link, reason)
 }
 
 // ResourceUpdate reports that a TPP's resource (a payment's status, say)

@@ -31,6 +31,33 @@ func (s *Store) SetAccountStatus(ctx context.Context, accountID, status string, 
 	return s.oneRow(res, err, "set status of account %q", accountID)
 }
 
+// SetAccountStatusNotifying is SetAccountStatus that writes the outbox
+// rows reporting the change in the same transaction.
+func (s *Store) SetAccountStatusNotifying(ctx context.Context, accountID, status string, at time.Time, notes []ob.EventNotification) error {
+	if !slices.Contains(settableAccountStatuses, status) {
+		return fmt.Errorf("sqlstore: account status %q is not one of %s", status, strings.Join(settableAccountStatuses, ", "))
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: set account status: begin: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE accounts SET status = $2, status_updated_at = $3 WHERE id = $1`,
+		accountID, status, micros(at))
+	if err := s.oneRow(res, err, "set status of account %q", accountID); err != nil {
+		return err
+	}
+	for _, n := range notes {
+		if err := s.enqueueNotification(ctx, tx, n); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrapErr(err, "set status of account %q: commit", accountID)
+	}
+	return nil
+}
+
 // AuthorisedAccountAccessConsents returns the authorised, undeleted
 // account-access consents whose selected accounts include accountID,
 // oldest first. Expiry is the caller's concern (an authorised consent
