@@ -255,13 +255,14 @@ func (s *Service) Transactions(ctx context.Context, g ob.AccessGrant, req Transa
 // ScanTransactions is Transactions for a caller that handles the page's
 // transactions one at a time, as an encoder does: it calls each with every
 // transaction of the page, in order and redacted exactly as Transactions
-// redacts them, and returns the page with nil Transactions. The
+// redacts them (with the store's plain-text mark, see
+// ob.TransactionScanner), and returns the page with nil Transactions. The
 // *ob.Transaction is only valid during the call, and each must not modify
 // it (it may be the store's own). With a store that is an
 // ob.TransactionScanner no slice of the page is built; with any other
 // store it reads Transactions.
 func (s *Service) ScanTransactions(ctx context.Context, g ob.AccessGrant, req TransactionsRequest,
-	each func(*ob.Transaction) error) (ob.TransactionPage, View, error) {
+	each func(t *ob.Transaction, plain bool) error) (ob.TransactionPage, View, error) {
 	sc, ok := s.Store.(ob.TransactionScanner)
 	if !ok {
 		page, v, err := s.Transactions(ctx, g, req)
@@ -269,7 +270,7 @@ func (s *Service) ScanTransactions(ctx context.Context, g ob.AccessGrant, req Tr
 			return ob.TransactionPage{}, v, err
 		}
 		for i := range page.Transactions {
-			if err := each(&page.Transactions[i]); err != nil {
+			if err := each(&page.Transactions[i], false); err != nil {
 				return ob.TransactionPage{}, v, err
 			}
 		}
@@ -284,12 +285,14 @@ func (s *Service) ScanTransactions(ctx context.Context, g ob.AccessGrant, req Tr
 	// into one transaction reused for the page (the store's is never
 	// written through); a transaction the view sees whole goes as it is.
 	r := new(ob.Transaction)
-	page, err := sc.ScanTransactions(ctx, q, func(t *ob.Transaction) error {
+	page, err := sc.ScanTransactions(ctx, q, func(t *ob.Transaction, plain bool) error {
 		if transactionIntact(t, v) {
-			return each(t)
+			return each(t, plain)
 		}
+		// Redaction only drops fields and masks numbers with '*': plain
+		// text stays plain.
 		*r = redactTransaction(*t, v)
-		return each(r)
+		return each(r, plain)
 	})
 	if err != nil {
 		return ob.TransactionPage{}, v, fmt.Errorf("ais: reading transactions: %w", err)

@@ -39,12 +39,14 @@ func newTxPageWriter() *txPageWriter {
 	return &txPageWriter{bp: bp, b: append((*bp)[:0], txEnvelopeHead...)}
 }
 
-// add appends t as the page's next row.
-func (pw *txPageWriter) add(t *ob.Transaction) error {
+// add appends t as the page's next row; plain reports that its text needs
+// no escaping (ob.TransactionScanner).
+func (pw *txPageWriter) add(t *ob.Transaction, plain bool) error {
 	if pw.ends.n > 0 {
 		pw.b = append(pw.b, ',')
 	}
 	pw.ends.add(t)
+	pw.exp.plain = plain
 	b, err := appendTransaction(pw.b, t, &pw.exp)
 	if err != nil {
 		return err
@@ -118,23 +120,13 @@ func appendMarshal(b []byte, v any) ([]byte, error) {
 	return append(b, j...), nil
 }
 
-// jsonPlain marks the bytes appendJSONString copies as they are: printable
-// ASCII except the quote, the backslash and the HTML characters encoding/json
-// escapes. A table lookup per byte is what keeps the check cheap.
-var jsonPlain = func() (t [256]bool) {
-	for c := 0x20; c < 0x7f; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
-
 // appendJSONString appends s as encoding/json quotes it. Strings of plain
 // printable ASCII, which is nearly all of them, are copied as they are;
 // anything else (quotes, backslashes, HTML characters, control characters,
 // non-ASCII) goes through encoding/json.
 func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if !jsonPlain[s[i]] {
+		if !ob.PlainByte(s[i]) {
 			j, _ := json.Marshal(s) // a string always encodes
 			return append(b, j...)
 		}
@@ -144,12 +136,6 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// appendKV appends key, a member's punctuation and quoted name (`,"Name":`
-// or `"Name":` for the first), then value quoted: one append for the name
-// instead of four.
-func appendKV(b []byte, key, value string) []byte {
-	return appendJSONString(append(b, key...), value)
-}
 
 // appendJSONTime appends t as formatTime formats it, quoted. Years 0 to
 // 9999, all of them in practice, are written by hand from the Unix time:
@@ -235,10 +221,32 @@ func appendDigits(b []byte, v, width int) []byte {
 // exponents remembers the minor-unit exponent of the last currency looked
 // up: the amounts of a page are nearly always in one currency, so the page
 // consults ob.CurrencyExponent's map once instead of once per amount.
+//
+// It also carries plain: the row being written is known to hold only plain
+// text (ob.PlainText), whose strings are then copied without a look at
+// each byte.
 type exponents struct {
 	ccy   string
 	exp   int
 	known bool
+	plain bool
+}
+
+// str appends s quoted as encoding/json writes it.
+func (e *exponents) str(b []byte, s string) []byte {
+	if e.plain {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	return appendJSONString(b, s)
+}
+
+// kv appends key, a member's punctuation and quoted name (`,"Name":` or
+// `"Name":` for the first), then value quoted: one append for the name
+// instead of four.
+func (e *exponents) kv(b []byte, key, value string) []byte {
+	return e.str(append(b, key...), value)
 }
 
 func (e *exponents) of(ccy string) int {
@@ -250,7 +258,7 @@ func (e *exponents) of(ccy string) int {
 
 func appendAmount(b []byte, m ob.Money, ex *exponents) []byte {
 	b = appendAmountString(append(b, `{"Amount":`...), m, ex)
-	return append(appendKV(b, `,"Currency":`, m.Currency), '}')
+	return append(ex.kv(b, `,"Currency":`, m.Currency), '}')
 }
 
 // appendAmountString appends m.AmountString() quoted, without allocating:
@@ -258,7 +266,7 @@ func appendAmount(b []byte, m ob.Money, ex *exponents) []byte {
 func appendAmountString(b []byte, m ob.Money, ex *exponents) []byte {
 	v := m.Minor
 	if v == math.MinInt64 {
-		return appendJSONString(b, m.AmountString())
+		return ex.str(b, m.AmountString())
 	}
 	if v < 0 {
 		v = -v
@@ -286,12 +294,12 @@ func appendAmountString(b []byte, m ob.Money, ex *exponents) []byte {
 // without building the wire struct.
 func appendTransaction(b []byte, t *ob.Transaction, ex *exponents) ([]byte, error) {
 	var err error
-	b = appendKV(b, `{"AccountId":`, t.AccountID)
+	b = ex.kv(b, `{"AccountId":`, t.AccountID)
 	if t.ID != "" {
-		b = appendKV(b, `,"TransactionId":`, t.ID)
+		b = ex.kv(b, `,"TransactionId":`, t.ID)
 	}
 	if t.Reference != "" {
-		b = appendKV(b, `,"TransactionReference":`, t.Reference)
+		b = ex.kv(b, `,"TransactionReference":`, t.Reference)
 	}
 	if len(t.StatementReferences) > 0 {
 		b = append(b, `,"StatementReference":[`...)
@@ -299,57 +307,57 @@ func appendTransaction(b []byte, t *ob.Transaction, ex *exponents) ([]byte, erro
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, s)
+			b = ex.str(b, s)
 		}
 		b = append(b, ']')
 	}
-	b = appendKV(b, `,"CreditDebitIndicator":`, creditDebit(t.Amount))
-	b = appendKV(b, `,"Status":`, t.Status)
+	b = ex.kv(b, `,"CreditDebitIndicator":`, creditDebit(t.Amount))
+	b = ex.kv(b, `,"Status":`, t.Status)
 	if t.Mutability != "" {
-		b = appendKV(b, `,"TransactionMutability":`, t.Mutability)
+		b = ex.kv(b, `,"TransactionMutability":`, t.Mutability)
 	}
 	b = appendJSONTime(append(b, `,"BookingDateTime":`...), t.BookingDateTime)
 	if t.ValueDateTime != nil && !t.ValueDateTime.IsZero() {
 		b = appendJSONTime(append(b, `,"ValueDateTime":`...), *t.ValueDateTime)
 	}
 	if t.Information != "" {
-		b = appendKV(b, `,"TransactionInformation":`, t.Information)
+		b = ex.kv(b, `,"TransactionInformation":`, t.Information)
 	}
 	if t.AddressLine != "" {
-		b = appendKV(b, `,"AddressLine":`, t.AddressLine)
+		b = ex.kv(b, `,"AddressLine":`, t.AddressLine)
 	}
 	b = appendAmount(append(b, `,"Amount":`...), t.Amount, ex)
 	if t.ChargeAmount != nil {
 		b = appendAmount(append(b, `,"ChargeAmount":`...), *t.ChargeAmount, ex)
 	}
 	if c := t.BankTransactionCode; c != nil {
-		b = appendKV(b, `,"BankTransactionCode":{"Code":`, c.Code)
-		b = append(appendKV(b, `,"SubCode":`, c.SubCode), '}')
+		b = ex.kv(b, `,"BankTransactionCode":{"Code":`, c.Code)
+		b = append(ex.kv(b, `,"SubCode":`, c.SubCode), '}')
 	}
 	if c := t.ProprietaryBankTransactionCode; c != nil {
-		b = appendKV(b, `,"ProprietaryBankTransactionCode":{"Code":`, c.Code)
+		b = ex.kv(b, `,"ProprietaryBankTransactionCode":{"Code":`, c.Code)
 		if c.Issuer != "" {
-			b = appendKV(b, `,"Issuer":`, c.Issuer)
+			b = ex.kv(b, `,"Issuer":`, c.Issuer)
 		}
 		b = append(b, '}')
 	}
 	if m := t.BalanceAfter; m != nil {
-		b = appendKV(b, `,"Balance":{"CreditDebitIndicator":`, creditDebit(*m))
-		b = appendKV(b, `,"Type":`, ob.BalanceInterimBooked)
+		b = ex.kv(b, `,"Balance":{"CreditDebitIndicator":`, creditDebit(*m))
+		b = ex.kv(b, `,"Type":`, ob.BalanceInterimBooked)
 		b = append(appendAmount(append(b, `,"Amount":`...), *m, ex), '}')
 	}
 	if m := t.Merchant; m != nil {
 		b = append(b, `,"MerchantDetails":{`...)
 		first := true
 		if m.Name != "" {
-			b, first = appendKV(b, `"MerchantName":`, m.Name), false
+			b, first = ex.kv(b, `"MerchantName":`, m.Name), false
 		}
 		if m.CategoryCode != "" {
 			key := `,"MerchantCategoryCode":`
 			if first {
 				key = key[1:]
 			}
-			b = appendKV(b, key, m.CategoryCode)
+			b = ex.kv(b, key, m.CategoryCode)
 		}
 		b = append(b, '}')
 	}
@@ -375,20 +383,20 @@ func appendTransaction(b []byte, t *ob.Transaction, ex *exponents) ([]byte, erro
 		}
 	}
 	if c := t.Card; c != nil {
-		b = appendKV(b, `,"CardInstrument":{"CardSchemeName":`, c.SchemeName)
+		b = ex.kv(b, `,"CardInstrument":{"CardSchemeName":`, c.SchemeName)
 		if c.AuthorisationType != "" {
-			b = appendKV(b, `,"AuthorisationType":`, c.AuthorisationType)
+			b = ex.kv(b, `,"AuthorisationType":`, c.AuthorisationType)
 		}
 		if c.Name != "" {
-			b = appendKV(b, `,"Name":`, c.Name)
+			b = ex.kv(b, `,"Name":`, c.Name)
 		}
 		if c.Identification != "" {
-			b = appendKV(b, `,"Identification":`, c.Identification)
+			b = ex.kv(b, `,"Identification":`, c.Identification)
 		}
 		b = append(b, '}')
 	}
 	if t.Category != "" {
-		b = append(appendKV(b, `,"SupplementaryData":{"Category":`, t.Category), '}')
+		b = append(ex.kv(b, `,"SupplementaryData":{"Category":`, t.Category), '}')
 	}
 	return append(b, '}'), nil
 }

@@ -48,6 +48,12 @@ func TestScanTransactionsJSON(t *testing.T) {
 					Name: "Card"}
 				tx.Card = &ob.CardInstrument{SchemeName: "VISA", Identification: "4111111111111111"}
 			}
+			if i == 2 {
+				// Text that must be escaped: not plain, so written through
+				// the escaping path, beside rows the store marked plain.
+				tx.Information = `Café <b>"Latte"</b> & \ cake` + "\u2028"
+				tx.Reference = "R&D"
+			}
 			extra = append(extra, tx)
 		}
 	}

@@ -64,8 +64,10 @@ type TransactionScanner interface {
 	// the same figures and nil Transactions. The *Transaction, and
 	// everything it points to, is only valid during the call: the store
 	// reuses it for the next one. An error from each stops the scan and is
-	// returned as it is.
-	ScanTransactions(ctx context.Context, q TransactionQuery, each func(*Transaction) error) (TransactionPage, error)
+	// returned as it is. plain reports that every text field of the
+	// transaction is PlainText, as recorded when it was stored (false when
+	// unknown).
+	ScanTransactions(ctx context.Context, q TransactionQuery, each func(t *Transaction, plain bool) error) (TransactionPage, error)
 }
 
 // BankWriter loads bank data: the demo seed, `obank import`, and later the

@@ -116,3 +116,39 @@ func TestTxParts(t *testing.T) {
 		}
 	}
 }
+
+// TestTxRecordPlainMark: a record whose text is all plain is marked so, one
+// with anything to escape is not, and both decode to the transaction.
+func TestTxRecordPlainMark(t *testing.T) {
+	at := time.Date(2026, 1, 15, 9, 30, 0, 0, time.UTC)
+	plain := ob.Transaction{ID: "tx-1", AccountID: "acc-1", Reference: "INV 42", Status: ob.TxBooked,
+		BookingDateTime: at, Amount: ob.Money{Minor: -1050, Currency: "GBP"}, Information: "Coffee shop"}
+	fancy := plain
+	fancy.Information = "Café & <cake>"
+	for _, tc := range []struct {
+		tx    ob.Transaction
+		plain bool
+	}{{plain, true}, {fancy, false}} {
+		rec := encodeTxRecord(&tc.tx)
+		recs, err := splitTxRecords(rec, nil)
+		if err != nil || len(recs) != 1 || recs[0].id != tc.tx.ID {
+			t.Fatalf("split %q = %+v, %v", rec, recs, err)
+		}
+		var s txScratch
+		got, isPlain, err := s.decode(recs[0].body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if isPlain != tc.plain {
+			t.Errorf("%q: plain = %v, want %v", tc.tx.Information, isPlain, tc.plain)
+		}
+		if got.Information != tc.tx.Information || got.Reference != tc.tx.Reference || got.Amount != tc.tx.Amount {
+			t.Errorf("decoded %+v, want %+v", *got, tc.tx)
+		}
+		// The slice path reads marked records too.
+		txs, err := decodeTxRecords(rec, nil, nil)
+		if err != nil || len(txs) != 1 || txs[0].Information != tc.tx.Information {
+			t.Errorf("decodeTxRecords = %+v, %v", txs, err)
+		}
+	}
+}

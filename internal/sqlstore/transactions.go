@@ -61,7 +61,7 @@ func (s *Store) Transactions(ctx context.Context, q ob.TransactionQuery) (ob.Tra
 // ScanTransactions is Transactions without the slice (ob.TransactionScanner):
 // each record of the page is decoded into one scratch transaction in turn
 // and handed to each, so a page allocates no transactions or parts.
-func (s *Store) ScanTransactions(ctx context.Context, q ob.TransactionQuery, each func(*ob.Transaction) error) (ob.TransactionPage, error) {
+func (s *Store) ScanTransactions(ctx context.Context, q ob.TransactionQuery, each func(t *ob.Transaction, plain bool) error) (ob.TransactionPage, error) {
 	page, recs, reverse, err := s.pageRecords(ctx, q)
 	if err != nil {
 		return ob.TransactionPage{}, err
@@ -73,11 +73,11 @@ func (s *Store) ScanTransactions(ctx context.Context, q ob.TransactionQuery, eac
 	}
 	orderRecords(st.recs, reverse)
 	for _, r := range st.recs {
-		t, err := st.scratch.decode(r.body)
+		t, plain, err := st.scratch.decode(r.body)
 		if err != nil {
 			return ob.TransactionPage{}, fmt.Errorf("sqlstore: transactions: page: %w", err)
 		}
-		if err := each(t); err != nil {
+		if err := each(t, plain); err != nil {
 			return ob.TransactionPage{}, err
 		}
 	}

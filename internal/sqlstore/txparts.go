@@ -412,9 +412,30 @@ func encodeTxRecord(t *ob.Transaction) string {
 	body.field(strconv.FormatInt(micros(t.BookingDateTime), 10))
 	body.field(strconv.FormatInt(t.Amount.Minor, 10))
 	body = appendTxParts(body, t)
+	// A record whose bytes are all plain text (ob.PlainText) holds only
+	// plain text fields, and says so with plainMark before its body: a page
+	// of them is then encoded without looking at each byte again. Length
+	// prefixes start with a digit, so the mark cannot be mistaken for one;
+	// records stored without it (before it existed) are simply not known to
+	// be plain.
+	if ob.PlainText(string(body)) {
+		body = append(partsEnc{plainMark}, body...)
+	}
 	b := make(partsEnc, 0, len(body)+8)
 	b.field(string(body))
 	return string(b)
+}
+
+// plainMark starts the body of a record whose bytes are all plain text.
+const plainMark = '='
+
+// cutPlainMark returns a record body without its plain-text mark, and
+// whether it had one.
+func cutPlainMark(body string) (string, bool) {
+	if body != "" && body[0] == plainMark {
+		return body[1:], true
+	}
+	return body, false
 }
 
 // decodeTxRecords decodes a stream of records, the concatenation of rec
@@ -446,6 +467,7 @@ func decodeTxRecords(s string, txs []ob.Transaction, a *txAlloc) ([]ob.Transacti
 // decodeTxRecord decodes the body of one record (a rec value without its
 // length prefix) into t, which must be the zero value.
 func decodeTxRecord(rec string, t *ob.Transaction, a *txAlloc) error {
+	rec, _ = cutPlainMark(rec)
 	r := partsDec{s: rec}
 	t.AccountID, t.ID = r.field(), r.field()
 	booking, ok1 := parseCanonicalInt(r.field())
@@ -476,7 +498,8 @@ func splitTxRecords(s string, recs []txRecord) ([]txRecord, error) {
 	d := partsDec{s: s}
 	for d.s != "" {
 		body := d.field()
-		r := partsDec{s: body}
+		head, _ := cutPlainMark(body)
+		r := partsDec{s: head}
 		_, id := r.field(), r.field()
 		booking, ok := parseCanonicalInt(r.field())
 		if d.bad || r.bad || !ok {
@@ -502,12 +525,14 @@ type txScratch struct {
 	a txAlloc
 }
 
-// decode decodes the record body rec into s.t, reusing s's parts.
-func (s *txScratch) decode(rec string) (*ob.Transaction, error) {
+// decode decodes the record body rec into s.t, reusing s's parts, and
+// reports whether the record is marked plain text.
+func (s *txScratch) decode(rec string) (*ob.Transaction, bool, error) {
 	s.t = ob.Transaction{}
 	s.a = txAlloc{n: 1, money: s.money[:], codes: s.codes[:], merchants: s.merchants[:], times: s.times[:]}
+	_, plain := cutPlainMark(rec)
 	if err := decodeTxRecord(rec, &s.t, &s.a); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return &s.t, nil
+	return &s.t, plain, nil
 }
