@@ -136,7 +136,6 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-
 // appendJSONTime appends t as formatTime formats it, quoted. Years 0 to
 // 9999, all of them in practice, are written by hand from the Unix time:
 // AppendFormat, and then Date and Clock, were the largest part of writing a
