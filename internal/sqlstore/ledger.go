@@ -220,12 +220,9 @@ func (s *Store) postTx(ctx context.Context, tx *sql.Tx, e *ledger.Entry, ais boo
 	// in id order, the order every entry uses, and two entries never wait
 	// on each other in a cycle.
 	accounts := make(map[string]ledger.Account, len(ids))
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+ledgerAccountCols+` FROM ledger_accounts WHERE id IN (`+
-		placeholders(1, len(ids))+`) ORDER BY id`+s.forUpdate(false), args...)
+	var lock params
+	rows, err := tx.QueryContext(ctx, `SELECT `+ledgerAccountCols+` FROM ledger_accounts WHERE id IN `+
+		lock.in(ids)+` ORDER BY id`+s.forUpdate(false), lock...)
 	if err != nil {
 		return out, s.wrapErr(err, "ledger: lock accounts")
 	}
@@ -281,36 +278,31 @@ func (s *Store) postTx(ctx context.Context, tx *sql.Tx, e *ledger.Entry, ais boo
 	}
 	// The postings in one statement, and the balances in another: every
 	// statement here runs while the accounts are locked.
-	var values strings.Builder
-	postArgs := make([]any, 0, 5*len(e.Postings))
+	var post params
+	values := make([]string, len(e.Postings))
 	for i, p := range e.Postings {
-		if i > 0 {
-			values.WriteString(", ")
-		}
-		values.WriteString("(" + placeholders(len(postArgs)+1, 5) + ")")
-		postArgs = append(postArgs, e.ID, i, p.AccountID, p.Amount.Minor, p.Amount.Currency)
+		values[i] = "(" + post.add(e.ID) + ", " + post.add(i) + ", " + post.add(p.AccountID) + ", " +
+			post.add(p.Amount.Minor) + ", " + post.add(p.Amount.Currency) + ")"
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO ledger_postings (entry_id, n, account_id, amount_minor, currency)
-		VALUES `+values.String(), postArgs...); err != nil {
+		VALUES `+strings.Join(values, ", "), post...); err != nil {
 		return out, s.wrapErr(err, "ledger: entry %s postings", e.ID)
 	}
 	out.Balances = make(map[string]ob.Money, len(ids))
-	var cases strings.Builder
-	balArgs := make([]any, 0, 2*len(ids)+1)
+	var (
+		bal   params
+		cases strings.Builder
+	)
 	for _, id := range ids {
 		a := accounts[id]
 		nb := a.Balance.Minor + delta[id]
-		fmt.Fprintf(&cases, " WHEN $%d THEN CAST($%d AS BIGINT)", len(balArgs)+1, len(balArgs)+2)
-		balArgs = append(balArgs, id, nb)
+		// The CAST tells PostgreSQL the parameter's type, which a CASE
+		// branch does not.
+		cases.WriteString(" WHEN " + bal.add(id) + " THEN CAST(" + bal.add(nb) + " AS BIGINT)")
 		out.Balances[id] = ob.Money{Minor: nb, Currency: a.Currency}
 	}
-	balArgs = append(balArgs, now)
-	inIDs := make([]string, len(ids))
-	for i := range ids {
-		inIDs[i] = fmt.Sprintf("$%d", 2*i+1)
-	}
 	if _, err := tx.ExecContext(ctx, `UPDATE ledger_accounts SET balance_minor = CASE id`+cases.String()+` END,
-		updated_at = $`+fmt.Sprint(len(balArgs))+` WHERE id IN (`+strings.Join(inIDs, ", ")+`)`, balArgs...); err != nil {
+		updated_at = `+bal.add(now)+` WHERE id IN `+bal.in(ids), bal...); err != nil {
 		return out, s.wrapErr(err, "ledger: balances of entry %s", e.ID)
 	}
 	if ais {
@@ -555,16 +547,4 @@ func (s *Store) openLedger(ctx context.Context, tx *sql.Tx, at time.Time) (int, 
 		}
 	}
 	return opened, nil
-}
-
-// placeholders returns n bind parameters from $first on: "$3, $4, $5".
-func placeholders(first, n int) string {
-	var b strings.Builder
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d", first+i)
-	}
-	return b.String()
 }
