@@ -120,16 +120,14 @@ func appendMarshal(b []byte, v any) ([]byte, error) {
 	return append(b, j...), nil
 }
 
-// appendJSONString appends s as encoding/json quotes it. Strings of plain
-// printable ASCII, which is nearly all of them, are copied as they are;
-// anything else (quotes, backslashes, HTML characters, control characters,
+// appendJSONString appends s as encoding/json quotes it. Plain text
+// (ob.PlainText), which is nearly all of it, is copied as it is; anything
+// else (quotes, backslashes, HTML characters, control characters,
 // non-ASCII) goes through encoding/json.
 func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if !ob.PlainByte(s[i]) {
-			j, _ := json.Marshal(s) // a string always encodes
-			return append(b, j...)
-		}
+	if !ob.PlainText(s) {
+		j, _ := json.Marshal(s) // a string always encodes
+		return append(b, j...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)

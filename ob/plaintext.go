@@ -23,6 +23,3 @@ func PlainText(s string) bool {
 	}
 	return true
 }
-
-// PlainByte reports whether c may appear in plain text (see PlainText).
-func PlainByte(c byte) bool { return plainByte[c] }

@@ -97,9 +97,6 @@ func NewService(cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// Limits returns the payment policy in force (for documentation pages).
-func (s *Service) Limits() Limits { return s.limits }
-
 // The resource kinds of idempotency keys and events.
 const (
 	ResourceDomesticPaymentConsent          = "domestic-payment-consent"

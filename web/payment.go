@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/obank/obank/oauth"
 	"github.com/obank/obank/ob"
@@ -265,7 +266,7 @@ func (j *Journey) allowDebtor(w http.ResponseWriter, r *http.Request, d decision
 		}
 		return j.renderDebtor(w, r, http.StatusBadRequest, d, "", msg, stepUp)
 	}
-	if !accountIn(d.accounts, chosen) {
+	if !slices.ContainsFunc(d.accounts, func(a ob.Account) bool { return a.ID == chosen }) {
 		j.log.WarnContext(ctx, "consent form named an account the customer cannot choose", sessionAttrs(d.s))
 		return j.renderDebtor(w, r, http.StatusBadRequest, d, "", "Choose from the accounts listed.", stepUp)
 	}
@@ -324,15 +325,6 @@ func (j *Journey) allowDebtor(w http.ResponseWriter, r *http.Request, d decision
 	return j.finish(w, r, d.auth.ID, oauth.Outcome{
 		Approved: true, CustomerID: d.s.CustomerID, ACR: oauth.ACRSCA, AuthTime: authTime,
 	})
-}
-
-func accountIn(as []ob.Account, id string) bool {
-	for _, a := range as {
-		if a.ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 // loadDebtor completes a decision on a payment or funds-confirmation

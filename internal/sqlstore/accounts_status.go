@@ -23,12 +23,7 @@ var settableAccountStatuses = []string{"Enabled", "Disabled", "Deleted"}
 // SetAccountStatus sets an account's Status (Enabled, Disabled or Deleted)
 // and StatusUpdateDateTime; ob.ErrNotFound if the account is unknown.
 func (s *Store) SetAccountStatus(ctx context.Context, accountID, status string, at time.Time) error {
-	if !slices.Contains(settableAccountStatuses, status) {
-		return fmt.Errorf("sqlstore: account status %q is not one of %s", status, strings.Join(settableAccountStatuses, ", "))
-	}
-	res, err := s.w.ExecContext(ctx, `UPDATE accounts SET status = $2, status_updated_at = $3 WHERE id = $1`,
-		accountID, status, micros(at))
-	return s.oneRow(res, err, "set status of account %q", accountID)
+	return s.SetAccountStatusNotifying(ctx, accountID, status, at, nil)
 }
 
 // SetAccountStatusNotifying is SetAccountStatus that writes the outbox
