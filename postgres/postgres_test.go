@@ -139,7 +139,7 @@ func TestIdempotencyStore(t *testing.T) {
 }
 
 func TestLedger(t *testing.T) {
-	var raw rawStores
+	raw := &obtest.RawStores{Driver: "pgx", Suffix: ""}
 	obtest.RunLedgerTests(t, func(t *testing.T) obtest.LedgerStore {
 		dsn := pgtest.SchemaDSN(t)
 		// Enough connections for the concurrent payments to contend on
@@ -153,12 +153,12 @@ func TestLedger(t *testing.T) {
 				t.Errorf("close: %v", err)
 			}
 		})
-		raw.add(s, dsn)
+		raw.Add(s, dsn)
 		return s
 	}, obtest.LedgerOptions{
 		Concurrent: 200,
 		Tamper: func(t *testing.T, s obtest.LedgerStore, id string, delta int64) {
-			if _, err := raw.db(t, s).Exec(`UPDATE ledger_accounts SET balance_minor = balance_minor + $1 WHERE id = $2`, delta, id); err != nil {
+			if _, err := raw.DB(t, s).Exec(`UPDATE ledger_accounts SET balance_minor = balance_minor + $1 WHERE id = $2`, delta, id); err != nil {
 				t.Fatal(err)
 			}
 		},
@@ -170,7 +170,7 @@ func TestPaymentStore(t *testing.T) {
 }
 
 func TestSecretSealing(t *testing.T) {
-	var raw rawStores
+	raw := &obtest.RawStores{Driver: "pgx", Suffix: ""}
 	obtest.RunSecretSealingTests(t, func(t *testing.T) *sqlstore.Store {
 		dsn := pgtest.SchemaDSN(t)
 		s, err := postgres.Open(context.Background(), dsn, postgres.Options{})
@@ -178,40 +178,9 @@ func TestSecretSealing(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
-		raw.add(s, dsn)
+		raw.Add(s, dsn)
 		return s
 	}, func(t *testing.T, s *sqlstore.Store, customerID string) string {
-		return obtest.RawTOTPSecret(t, raw.db(t, s), customerID)
+		return obtest.RawTOTPSecret(t, raw.DB(t, s), customerID)
 	})
-}
-
-// rawStores remembers where each test store keeps its data, so that a test
-// can reach the database behind the store's back (to tamper with it, or to
-// read what it stored).
-type rawStores struct {
-	mu    sync.Mutex
-	where map[any]string
-}
-
-func (r *rawStores) add(s any, dsn string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.where == nil {
-		r.where = map[any]string{}
-	}
-	r.where[s] = dsn
-}
-
-// db opens s's database directly; it is closed when the test ends.
-func (r *rawStores) db(t *testing.T, s any) *sql.DB {
-	t.Helper()
-	r.mu.Lock()
-	dsn := r.where[s]
-	r.mu.Unlock()
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/obank/obank/events"
@@ -141,7 +140,7 @@ func TestIdempotencyStore(t *testing.T) {
 }
 
 func TestLedger(t *testing.T) {
-	var raw rawStores
+	raw := &obtest.RawStores{Driver: "sqlite", Suffix: "?_pragma=busy_timeout(5000)"}
 	obtest.RunLedgerTests(t, func(t *testing.T) obtest.LedgerStore {
 		path := filepath.Join(t.TempDir(), "obank.db")
 		s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
@@ -153,12 +152,12 @@ func TestLedger(t *testing.T) {
 				t.Errorf("Close: %v", err)
 			}
 		})
-		raw.add(s, path)
+		raw.Add(s, path)
 		return s
 	}, obtest.LedgerOptions{
 		Concurrent: 50,
 		Tamper: func(t *testing.T, s obtest.LedgerStore, id string, delta int64) {
-			if _, err := raw.db(t, s).Exec(`UPDATE ledger_accounts SET balance_minor = balance_minor + $1 WHERE id = $2`, delta, id); err != nil {
+			if _, err := raw.DB(t, s).Exec(`UPDATE ledger_accounts SET balance_minor = balance_minor + $1 WHERE id = $2`, delta, id); err != nil {
 				t.Fatal(err)
 			}
 		},
@@ -170,7 +169,7 @@ func TestPaymentStore(t *testing.T) {
 }
 
 func TestSecretSealing(t *testing.T) {
-	var raw rawStores
+	raw := &obtest.RawStores{Driver: "sqlite", Suffix: "?_pragma=busy_timeout(5000)"}
 	obtest.RunSecretSealingTests(t, func(t *testing.T) *sqlstore.Store {
 		path := filepath.Join(t.TempDir(), "obank.db")
 		s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
@@ -178,40 +177,9 @@ func TestSecretSealing(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.Close() })
-		raw.add(s, path)
+		raw.Add(s, path)
 		return s
 	}, func(t *testing.T, s *sqlstore.Store, customerID string) string {
-		return obtest.RawTOTPSecret(t, raw.db(t, s), customerID)
+		return obtest.RawTOTPSecret(t, raw.DB(t, s), customerID)
 	})
-}
-
-// rawStores remembers where each test store keeps its data, so that a test
-// can reach the database behind the store's back (to tamper with it, or to
-// read what it stored).
-type rawStores struct {
-	mu    sync.Mutex
-	where map[any]string
-}
-
-func (r *rawStores) add(s any, path string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.where == nil {
-		r.where = map[any]string{}
-	}
-	r.where[s] = path
-}
-
-// db opens s's database directly; it is closed when the test ends.
-func (r *rawStores) db(t *testing.T, s any) *sql.DB {
-	t.Helper()
-	r.mu.Lock()
-	path := r.where[s]
-	r.mu.Unlock()
-	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
