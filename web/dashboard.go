@@ -227,6 +227,11 @@ func (j *Journey) revoke(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	now := j.now()
+	// done shows the dashboard with the revocation acknowledged.
+	done := func() error {
+		http.Redirect(w, r, PathDashboard+"?revoked="+url.QueryEscape(c.ID), http.StatusSeeOther)
+		return nil
+	}
 	// The TPP's events are made first and written with the revocation, so
 	// that it hears of the revocation exactly when it happened. A failure
 	// to make them stops nothing: the customer's revocation comes first.
@@ -248,8 +253,7 @@ func (j *Journey) revoke(w http.ResponseWriter, r *http.Request) error {
 	case c.Kind == ob.KindFundsConfirmation:
 		if c.Status == ob.ConsentRevoked {
 			// Revoked already (a second click): nothing more to do or tell.
-			http.Redirect(w, r, PathDashboard+"?revoked="+url.QueryEscape(c.ID), http.StatusSeeOther)
-			return nil
+			return done()
 		}
 		if c.DeletedAt != nil {
 			return errConsentEnded
@@ -265,8 +269,7 @@ func (j *Journey) revoke(w http.ResponseWriter, r *http.Request) error {
 	default:
 		if g, err := j.store.AccessGrant(ctx, c.ID); err == nil && g.RevokedAt != nil {
 			// Revoked already (a second click): nothing more to do or tell.
-			http.Redirect(w, r, PathDashboard+"?revoked="+url.QueryEscape(c.ID), http.StatusSeeOther)
-			return nil
+			return done()
 		}
 		if err := j.store.RevokeGrantNotifying(ctx, c.ID, now, events()); ob.IsNotFound(err) {
 			return notFound
@@ -276,6 +279,5 @@ func (j *Journey) revoke(w http.ResponseWriter, r *http.Request) error {
 	}
 	j.audit(r, webstore.AuditConsentRevoked, s.CustomerID, c, "revoked by the customer on the dashboard")
 	j.log.InfoContext(ctx, "customer revoked consent", "consent", c.ID, "client", c.TPPID, sessionAttrs(s))
-	http.Redirect(w, r, PathDashboard+"?revoked="+url.QueryEscape(c.ID), http.StatusSeeOther)
-	return nil
+	return done()
 }
