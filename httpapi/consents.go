@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -160,11 +159,8 @@ func consentFromRequest(body obReadConsent1, now time.Time) (ob.Consent, error) 
 	if body.Data == nil {
 		return ob.Consent{}, ob.FieldError(ob.CodeFieldMissing, "Data", "Data is required")
 	}
-	if len(body.Risk) == 0 || string(body.Risk) == "null" {
-		return ob.Consent{}, ob.FieldError(ob.CodeFieldMissing, "Risk", "Risk is required")
-	}
-	if !strings.HasPrefix(strings.TrimSpace(string(body.Risk)), "{") {
-		return ob.Consent{}, ob.FieldError(ob.CodeFieldInvalid, "Risk", "Risk must be an object")
+	if _, err := ob.CheckRisk(body.Risk); err != nil {
+		return ob.Consent{}, err
 	}
 	perms, err := checkPermissions(body.Data.Permissions)
 	if err != nil {

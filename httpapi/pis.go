@@ -172,17 +172,6 @@ func (s *Server) decodeRaw(r *http.Request, raw []byte, v any) error {
 	return s.decodeJSON(r, v)
 }
 
-// checkRisk requires Risk, as a JSON object (its content is the service's).
-func checkRisk(risk json.RawMessage) error {
-	if len(risk) == 0 || string(risk) == "null" {
-		return ob.FieldError(ob.CodeFieldMissing, "Risk", "Risk is required")
-	}
-	if !strings.HasPrefix(strings.TrimSpace(string(risk)), "{") {
-		return ob.FieldError(ob.CodeFieldInvalid, "Risk", "Risk must be an object")
-	}
-	return nil
-}
-
 func missingJSON(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }
 
 // createPaymentConsent handles POST /{t}-consents.
@@ -227,7 +216,7 @@ func (k pisKind) consentRequest(body obPaymentConsentRequest) (payments.ConsentR
 	if missingJSON(d.Initiation) {
 		return payments.ConsentRequest{}, ob.FieldError(ob.CodeFieldMissing, initiationPath, "Initiation is required")
 	}
-	if err := checkRisk(body.Risk); err != nil {
+	if _, err := ob.CheckRisk(body.Risk); err != nil {
 		return payments.ConsentRequest{}, err
 	}
 	req := payments.ConsentRequest{Kind: k.kind, Risk: body.Risk}
@@ -323,7 +312,7 @@ func (s *Server) createPaymentOrder(k pisKind) handlerFunc {
 		case missingJSON(d.Initiation):
 			return ob.FieldError(ob.CodeFieldMissing, initiationPath, "Initiation is required")
 		}
-		if err := checkRisk(body.Risk); err != nil {
+		if _, err := ob.CheckRisk(body.Risk); err != nil {
 			return err
 		}
 		in, err := k.parse(d.Initiation)

@@ -1,7 +1,6 @@
 package payments
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -32,7 +31,7 @@ func (s *Service) CreateConsent(ctx context.Context, req ConsentRequest) (c ob.C
 	}
 	// The store keeps microseconds: answer with what a later GET shows.
 	now := s.now().UTC().Truncate(time.Microsecond)
-	risk, err := checkRisk(req.Risk)
+	risk, err := ob.CheckRisk(req.Risk)
 	if err != nil {
 		return ob.Consent{}, false, err
 	}
@@ -128,22 +127,6 @@ func (s *Service) validateInitiation(kind ob.ConsentKind, in any, now time.Time)
 		return fmt.Errorf("payments: initiation of type %T", in)
 	}
 	return err
-}
-
-// checkRisk requires the Risk object and returns it compacted.
-func checkRisk(raw json.RawMessage) (json.RawMessage, error) {
-	trimmed := bytes.TrimSpace(raw)
-	if len(trimmed) == 0 || string(trimmed) == "null" {
-		return nil, ob.FieldError(ob.CodeFieldMissing, "Risk", "Risk is required")
-	}
-	if trimmed[0] != '{' {
-		return nil, ob.FieldError(ob.CodeFieldInvalid, "Risk", "Risk must be an object")
-	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, trimmed); err != nil {
-		return nil, ob.FieldError(ob.CodeFieldInvalid, "Risk", "Risk is not valid JSON")
-	}
-	return b.Bytes(), nil
 }
 
 // sameJSON reports whether two JSON documents are the same value (member

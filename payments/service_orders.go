@@ -47,7 +47,7 @@ func (s *Service) Submit(ctx context.Context, req OrderRequest) (Payment, bool, 
 		return Payment{}, false, ob.FieldError(ob.CodeResourceConsentMismatch, "Data.ConsentId",
 			"the access token was not issued for this consent")
 	}
-	riskJSON, err := checkRisk(req.Risk)
+	riskJSON, err := ob.CheckRisk(req.Risk)
 	if err != nil {
 		return Payment{}, false, err
 	}
