@@ -158,6 +158,11 @@ func (s *Sealer) SealedWithCurrent(sealed []byte) bool {
 	return err == nil && subtle.ConstantTimeCompare(kc, sealed[1+saltLen:1+saltLen+checkLen]) == 1
 }
 
+// Rotating reports whether the sealer was given previous secrets: only then
+// can a value it opens have been sealed under another secret than the
+// current one.
+func (s *Sealer) Rotating() bool { return len(s.secrets) > 1 }
+
 // SealPrivateKey seals key in PKCS#8 DER form.
 func (s *Sealer) SealPrivateKey(key crypto.Signer, associatedData []byte) ([]byte, error) {
 	if key == nil {
