@@ -133,7 +133,9 @@ func wantBalance(t *testing.T, s LedgerStore, id string, booked, available int64
 	if err != nil {
 		t.Fatal(err)
 	}
+	seen := map[string]bool{}
 	for _, b := range bs {
+		seen[b.Type] = true
 		switch b.Type {
 		case ob.BalanceInterimBooked:
 			if b.Amount.Minor != booked {
@@ -144,6 +146,9 @@ func wantBalance(t *testing.T, s LedgerStore, id string, booked, available int64
 				t.Errorf("%s: AIS InterimAvailable %s, want %d", id, b.Amount, available)
 			}
 		}
+	}
+	if !seen[ob.BalanceInterimBooked] || !seen[ob.BalanceInterimAvailable] {
+		t.Errorf("%s: AIS balances %+v, want InterimBooked and InterimAvailable", id, bs)
 	}
 }
 
@@ -233,6 +238,27 @@ func testLedgerPost(t *testing.T, s LedgerStore) {
 		t.Errorf("Post of a duplicate id = %v, want a conflict", err)
 	}
 	wantBalance(t, s, LedgerA, 6950, 11950)
+	mustVerify(t, s)
+
+	// An account without AIS balances gets both Interim ones at its first
+	// entry, and they move with the next.
+	d := LedgerBank()
+	d.Customers, d.AccountHolders, d.Balances = nil, nil, nil
+	d.Accounts = d.Accounts[:1]
+	d.Accounts[0].ID = "ledger-acc-bare"
+	MustImport(t, s, d)
+	if _, err := ledger.Open(ctx, s, ledgerTime(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for i, amount := range []int64{100, 250} {
+		e := ledger.Transfer(fmt.Sprintf("pay-bare-%d", i), ledger.EntryInternal, "Gift", LedgerA, "ledger-acc-bare",
+			gbpm(amount), ledgerTime(2*time.Hour))
+		if out, err := s.Post(ctx, e); err != nil || !out.Posted {
+			t.Fatalf("Post to a bare account = %+v, %v", out, err)
+		}
+	}
+	wantBalance(t, s, "ledger-acc-bare", 350, 350)
+	wantBalance(t, s, LedgerA, 6600, 11600)
 	mustVerify(t, s)
 }
 

@@ -79,8 +79,9 @@ type Tx interface {
 	LockConsent(ctx context.Context, id string) (ob.Consent, error)
 	// SaveConsent writes consent c, changed from before (both as loaded by
 	// LockConsent), with the access-grant side effects of
-	// ob.ConsentStore.UpdateConsent: leaving Authorised (Consumed) revokes
-	// the grant and its tokens.
+	// ob.ConsentStore.UpdateConsent: leaving Authorised revokes the grant
+	// and its tokens, but for Consumed, which keeps them until they expire
+	// (a retried order must find the order it made).
 	SaveConsent(ctx context.Context, before, c ob.Consent, now time.Time) error
 	// Post posts a ledger entry (see ledger.Store.Post) inside the
 	// transaction. A refusal for funds is not an error: Outcome.Refused is
@@ -88,14 +89,16 @@ type Tx interface {
 	// created, at zero). ob.ErrConflict when an entry with the id exists.
 	Post(ctx context.Context, e ledger.Entry) (ledger.Outcome, error)
 	// InsertPayment stores a new payment order; ob.ErrConflict when the id
-	// exists or the consent already has an order.
+	// exists or the consent already has an order, which a store may report
+	// only when the transaction commits (the transaction is then lost).
 	InsertPayment(ctx context.Context, p Payment) error
 	// UpdatePayment writes the mutable fields of a payment (Status,
 	// StatusReason, StatusUpdateDateTime, Assessment, NextRunAt, RunsDone);
 	// ob.ErrNotFound for an unknown id.
 	UpdatePayment(ctx context.Context, p Payment) error
 	// AddExecution records an execution; ob.ErrConflict when the payment
-	// already has execution N.
+	// already has execution N, possibly only at the commit, as with
+	// InsertPayment.
 	AddExecution(ctx context.Context, x Execution) error
 	// PutScheduledPayment inserts or replaces (by AccountID and ID) the AIS
 	// view of a scheduled payment, and DeleteScheduledPayment removes it

@@ -12,8 +12,9 @@ import (
 	"io/fs"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/obank/obank/internal/sqlstore"
 )
@@ -133,10 +134,11 @@ func advisoryLock(ctx context.Context, conn *sql.Conn) (func() error, error) {
 
 // openDB opens a pool and checks that the server answers.
 func openDB(ctx context.Context, dsn string) (*sql.DB, error) {
-	db, err := sql.Open("pgx", dsn)
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
+	db := sql.OpenDB(pipelineConnector{base: stdlib.GetConnector(*cfg)})
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: connect: %w", err)

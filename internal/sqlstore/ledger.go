@@ -136,7 +136,9 @@ func (s *Store) ledgerTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 func (s *Store) ledgerTxOnce(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	// The ledger's transactions are the bank's busiest writes: let the
+	// driver send their statements together (see HoldWrites).
+	tx, err := s.w.BeginTx(HoldWrites(ctx), nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: ledger: begin: %w", err)
 	}
@@ -354,29 +356,29 @@ func (s *Store) postAIS(ctx context.Context, tx *sql.Tx, e *ledger.Entry, accoun
 		if a.Kind != ledger.KindCustomer {
 			continue
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE balances SET amount_minor = amount_minor + $1,
+		// The newest InterimBooked and InterimAvailable move by the delta;
+		// an account without either gets both. Two statements that return
+		// nothing the code waits for, so that PostgreSQL's driver can hold
+		// them with the rest of the entry (see HoldWrites).
+		if _, err := tx.ExecContext(ctx, `UPDATE balances SET amount_minor = amount_minor + $1,
 				date_time = CASE WHEN date_time < $2 THEN $2 ELSE date_time END
 			WHERE account_id = $3 AND type IN ($4, $5)
 			AND date_time = (SELECT MAX(b.date_time) FROM balances b
 				WHERE b.account_id = balances.account_id AND b.type = balances.type)`,
-			delta[id], now, id, ob.BalanceInterimBooked, ob.BalanceInterimAvailable)
-		if err != nil {
+			delta[id], now, id, ob.BalanceInterimBooked, ob.BalanceInterimAvailable); err != nil {
 			return s.wrapErr(err, "ledger: AIS balances of %s", id)
 		}
-		if n, err := res.RowsAffected(); err != nil {
+		booked := a.Balance.Minor + delta[id]
+		avail := booked
+		if a.Limit != nil {
+			avail += *a.Limit
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO balances (account_id, type, date_time, amount_minor, currency)
+			SELECT * FROM (VALUES ($1, $2, CAST($3 AS BIGINT), CAST($4 AS BIGINT), $5),
+				($1, $6, CAST($3 AS BIGINT), CAST($7 AS BIGINT), $5)) AS v
+			WHERE NOT EXISTS (SELECT 1 FROM balances WHERE account_id = $1 AND type IN ($2, $6))`,
+			id, ob.BalanceInterimBooked, now, booked, a.Currency, ob.BalanceInterimAvailable, avail); err != nil {
 			return s.wrapErr(err, "ledger: AIS balances of %s", id)
-		} else if n == 0 {
-			// An account without AIS balances gets them.
-			booked := a.Balance.Minor + delta[id]
-			avail := booked
-			if a.Limit != nil {
-				avail += *a.Limit
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO balances (account_id, type, date_time, amount_minor, currency)
-				VALUES ($1, $2, $3, $4, $5), ($1, $6, $3, $7, $5)`,
-				id, ob.BalanceInterimBooked, now, booked, a.Currency, ob.BalanceInterimAvailable, avail); err != nil {
-				return s.wrapErr(err, "ledger: AIS balances of %s", id)
-			}
 		}
 	}
 	if len(txs) > 0 {

@@ -16,11 +16,15 @@ import (
 // write transactions Idempotent and RunDue open. Every method goes through
 // tx only.
 //
-// Inserts that may collide (a consent, a payment, an execution) use ON
-// CONFLICT DO NOTHING and report ob.ErrConflict when no row was written,
-// rather than letting the unique violation fail the statement: on
-// PostgreSQL a failed statement aborts the whole transaction, and the
-// service may want to carry on in it (answer with the existing order).
+// A new consent uses ON CONFLICT DO NOTHING and reports ob.ErrConflict
+// when no row was written, rather than letting the unique violation fail the
+// statement: on PostgreSQL a failed statement aborts the whole transaction,
+// and the service carries on in it (answers with the existing consent). A
+// payment and its executions have fresh ids under the consent's or the
+// order's lock, so a collision is a bug: their plain INSERTs send nothing
+// back the service waits for, which lets the PostgreSQL driver hold them
+// with the transaction's other writes (see sqlstore.HoldWrites), and a
+// unique violation is still ob.ErrConflict, here or at the commit.
 type paymentTx struct {
 	s  *Store
 	tx *sql.Tx
@@ -41,6 +45,14 @@ func (t *paymentTx) insertOnce(ctx context.Context, what, query string, args ...
 	}
 	if n == 0 {
 		return fmt.Errorf("sqlstore: %s: %w", what, ob.ErrConflict)
+	}
+	return nil
+}
+
+// insert runs an INSERT whose unique violation is ob.ErrConflict.
+func (t *paymentTx) insert(ctx context.Context, what, query string, args ...any) error {
+	if _, err := t.tx.ExecContext(ctx, query, args...); err != nil {
+		return t.s.wrapErr(err, "%s", what)
 	}
 	return nil
 }
@@ -101,8 +113,8 @@ func (t *paymentTx) InsertPayment(ctx context.Context, p payments.Payment) error
 	if err != nil {
 		return fmt.Errorf("sqlstore: insert payment %q: %w", p.ID, err)
 	}
-	return t.insertOnce(ctx, fmt.Sprintf("insert payment %q", p.ID), `INSERT INTO payments (`+paymentCols+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING`, args...)
+	return t.insert(ctx, fmt.Sprintf("insert payment %q", p.ID), `INSERT INTO payments (`+paymentCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`, args...)
 }
 
 // UpdatePayment writes the mutable fields of a payment; ob.ErrNotFound for
@@ -131,9 +143,9 @@ func (t *paymentTx) UpdatePayment(ctx context.Context, p payments.Payment) error
 // AddExecution records an execution; ob.ErrConflict when the payment
 // already has execution N.
 func (t *paymentTx) AddExecution(ctx context.Context, x payments.Execution) error {
-	return t.insertOnce(ctx, fmt.Sprintf("execution %d of payment %q", x.N, x.PaymentID),
+	return t.insert(ctx, fmt.Sprintf("execution %d of payment %q", x.N, x.PaymentID),
 		`INSERT INTO payment_executions (payment_id, n, entry_id, at, amount_minor, currency, status, reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		x.PaymentID, x.N, x.EntryID, micros(x.At), x.Amount.Minor, x.Amount.Currency, string(x.Status), x.Reason)
 }
 

@@ -215,3 +215,26 @@ func (m *moneyCols) ptr() *ob.Money {
 	}
 	return &ob.Money{Minor: m.Minor.Int64, Currency: m.Currency.String}
 }
+
+// heldWritesKey marks a context with HoldWrites.
+type heldWritesKey struct{}
+
+// HoldWrites marks ctx for a write transaction whose driver may hold back
+// its Exec statements and send them together with its next query, its
+// COMMIT or the first RowsAffected asked of one of them, in one round trip
+// (the postgres package's driver does). Code running in such a transaction
+// reads nothing from an Exec but its error and RowsAffected, knows that an
+// Exec error may surface only at the next query or the commit (on
+// PostgreSQL a failed statement ends the transaction anyway, and the commit's
+// error goes through wrapErr, so a unique violation is still ob.ErrConflict),
+// and does not change an argument after passing it (the driver copies byte
+// slices, not what pointers point to).
+func HoldWrites(ctx context.Context) context.Context {
+	return context.WithValue(ctx, heldWritesKey{}, true)
+}
+
+// WritesHeld reports whether ctx was marked by HoldWrites.
+func WritesHeld(ctx context.Context) bool {
+	held, _ := ctx.Value(heldWritesKey{}).(bool)
+	return held
+}
