@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -10,10 +11,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -150,6 +154,11 @@ func benchPaymentSubmit(b *testing.B, be backend, spread bool) {
 		b.Fatal(err)
 	}
 	tpp := payKeys.tpp1
+	// The TPP's keys parsed once, as authz.Server.ClientKeys caches them.
+	tppKeys, err := jws.ClientKeys(tpp.client)
+	if err != nil {
+		b.Fatal(err)
+	}
 	srv := httpapi.NewServer(httpapi.Config{
 		Store: store, PublicURL: publicURL, PageSize: testPageSize, Logger: slog.New(slog.DiscardHandler),
 		Now: func() time.Time { return now }, Payments: svc,
@@ -157,8 +166,7 @@ func benchPaymentSubmit(b *testing.B, be backend, spread bool) {
 			if clientID != tppID {
 				return oauth.Client{}, nil, fmt.Errorf("client %s: %w", clientID, ob.ErrNotFound)
 			}
-			set, err := jws.ClientKeys(tpp.client)
-			return tpp.client, set, err
+			return tpp.client, tppKeys, nil
 		},
 		ResponseSigner: jws.KeySigner{Key: payKeys.bank, KID: payKeys.bankKID}, SigningIssuer: bankOrgID,
 		SigningTrustAnchor: jws.TrustAnchorSandbox,
@@ -244,8 +252,15 @@ func benchPaymentSubmit(b *testing.B, be backend, spread bool) {
 	wg.Wait()
 
 	b.ResetTimer()
+	cpu0 := selfCPU(b)
+	db0, dbOK := postgresCPU()
 	payRate := parallelRate(b, workers, len(orders), func(i int) error { return submit(orders[i]) })
 	b.StopTimer()
+	appCPU := perOp(selfCPU(b)-cpu0, len(orders))
+	var dbCPU float64
+	if db1, ok := postgresCPU(); ok && dbOK && be.name == "postgres" {
+		dbCPU = perOp(db1-db0, len(orders))
+	}
 	// The first payer paid 0.01 for each of its orders and, with several
 	// payers, received as much from the one paying it.
 	paid := int64(countFrom(b.N, len(payers), 0))
@@ -270,6 +285,7 @@ func benchPaymentSubmit(b *testing.B, be backend, spread bool) {
 	signer := jws.KeySigner{Key: tpp.key, KID: tpp.kid}
 	opts := jws.SignOptions{Issuer: tpp.client.OrgID + "/" + tpp.client.SoftwareID, TrustAnchor: jws.TrustAnchorSandbox, Now: now}
 	n := max(b.N, 4*signWorkers) // enough for a rate even at -benchtime 1x
+	cpu0 = selfCPU(b)
 	signRate := parallelRate(b, signWorkers, n, func(int) error {
 		sig, err := jws.SignDetached(ctx, sample, signer, opts)
 		if err != nil {
@@ -278,11 +294,79 @@ func benchPaymentSubmit(b *testing.B, be backend, spread bool) {
 		_, err = jws.VerifyDetached(sig, sample, set, jws.ExpectClient(tpp.client), now)
 		return err
 	})
+	signCPU := perOp(selfCPU(b)-cpu0, n)
 	b.ReportMetric(payRate, "pay/s")
 	b.ReportMetric(signRate, "sign+verify/s")
 	b.ReportMetric(100*payRate/signRate, "%pay/sign")
-	b.Logf("%s: %d payments from %d accounts at %.0f/s (%d workers); PS256 sign+verify %.0f/s (%d workers); payment/sign = %.1f %%",
-		be.name, b.N, len(payers), payRate, workers, signRate, signWorkers, 100*payRate/signRate)
+	// Where the time goes: this process's CPU per payment (server and
+	// TPP client), the database server's when it runs on this machine, and
+	// the signature loop's per sign+verify. With the database on a host of
+	// its own, the rate ratio would tend to %pay/sign-appcpu.
+	b.ReportMetric(appCPU, "app-µs/pay")
+	if dbCPU > 0 {
+		b.ReportMetric(dbCPU, "db-µs/pay")
+	}
+	b.ReportMetric(signCPU, "sign-µs/op")
+	b.ReportMetric(100*signCPU/appCPU, "%pay/sign-appcpu")
+	b.Logf("%s: %d payments from %d accounts at %.0f/s (%d workers); PS256 sign+verify %.0f/s (%d workers); payment/sign = %.1f %%; "+
+		"CPU per payment %.0f µs here + %.0f µs in the database, per sign+verify %.0f µs",
+		be.name, b.N, len(payers), payRate, workers, signRate, signWorkers, 100*payRate/signRate, appCPU, dbCPU, signCPU)
+}
+
+// perOp is d per operation, in microseconds.
+func perOp(d time.Duration, n int) float64 {
+	return float64(d) / float64(time.Microsecond) / float64(n)
+}
+
+// selfCPU returns the user and system CPU time the process has used.
+func selfCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// postgresCPU returns the CPU time the processes named "postgres" on this
+// machine have used, from /proc (Linux), or false when there are none: a
+// PostgreSQL server elsewhere, or no /proc. A backend that exits between
+// two readings takes its time with it, so a difference may undercount; the
+// benchmark's pool keeps its connections while it runs.
+func postgresCPU() (time.Duration, bool) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, false
+	}
+	var ticks int64
+	found := false
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue // it exited
+		}
+		// pid (comm) state ppid ... utime stime: fields 14 and 15, the
+		// 12th and 13th after the parenthesised command name.
+		open, end := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
+		if open < 0 || end < open || string(stat[open+1:end]) != "postgres" {
+			continue
+		}
+		f := strings.Fields(string(stat[end+1:]))
+		if len(f) < 13 {
+			continue
+		}
+		u, err1 := strconv.ParseInt(f[11], 10, 64)
+		s, err2 := strconv.ParseInt(f[12], 10, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		ticks += u + s
+		found = true
+	}
+	// USER_HZ is 100 on every Linux ABI Go runs on.
+	return time.Duration(ticks) * 10 * time.Millisecond, found
 }
 
 // countFrom counts the orders i < n with i % k == r.
