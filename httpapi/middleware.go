@@ -59,16 +59,29 @@ func (s *Server) front(next http.Handler) http.Handler {
 		if r.Body != nil && r.Body != http.NoBody {
 			r.Body = http.MaxBytesReader(sw, r.Body, s.maxBody)
 		}
-		err := idErr
-		if err == nil {
-			err = s.checkHeaders(r)
-		}
-		if err != nil {
-			s.writeError(sw, r, err)
+		if s.signsResponses(r) {
+			// The header checks' answers are PIS responses too: they are
+			// signed with the rest (see signed).
+			s.signed(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s.serveChecked(w, r, next, idErr)
+			})).ServeHTTP(sw, r)
 			return
 		}
-		next.ServeHTTP(sw, r)
+		s.serveChecked(sw, r, next, idErr)
 	})
+}
+
+// serveChecked answers err, the verdict on the interaction id, or the
+// other headers' faults, or else serves the request with next.
+func (s *Server) serveChecked(w http.ResponseWriter, r *http.Request, next http.Handler, err error) {
+	if err == nil {
+		err = s.checkHeaders(r)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	next.ServeHTTP(w, r)
 }
 
 // validInteractionID accepts an empty header or an RFC 4122 UUID in its

@@ -100,7 +100,8 @@ func (s *Server) paymentRoutes() {
 	}
 	handle := func(pattern string, h handlerFunc) {
 		method, path, _ := strings.Cut(pattern, " ")
-		s.mux.Handle(method+" "+pisPrefix+path, s.signed(s.handle(apiRoute, h)))
+		// Signed by s.front, which wraps every request under pisPrefix.
+		s.mux.Handle(method+" "+pisPrefix+path, s.handle(apiRoute, h))
 	}
 	for _, k := range pisKinds {
 		handle("POST "+k.consents, s.createPaymentConsent(k))

@@ -332,6 +332,33 @@ func TestPISSignatures(t *testing.T) {
 		"x-idempotency-key: "+newKey()).wantError(t, 400, ob.CodeSignatureMissing, jws.Header)
 }
 
+// TestPISHeaderErrorsSigned: the front middleware's answers to faulty
+// FAPI headers on the payment API are signed like every other PIS answer
+// with a body (send checks the signature).
+func TestPISHeaderErrorsSigned(t *testing.T) {
+	e := newPayEnv(t, backends()[0])
+	cc := e.ccPay(tppID)
+	body := consentBody(t, domesticInitiation("1.00", "GBP", externalCreditor))
+	for _, tt := range []struct {
+		name, header string
+	}{
+		{"interaction id not a UUID", "x-fapi-interaction-id: not-a-uuid"},
+		{"auth date not a date", "x-fapi-auth-date: yesterday"},
+		{"customer IP not an address", "x-fapi-customer-ip-address: 300.1.1.1"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			name, _, _ := strings.Cut(tt.header, ":")
+			r := e.send(http.MethodPost, domesticConsents, cc, body, tt.header, "x-idempotency-key: "+newKey(),
+				jws.Header+": "+sign(t, payKeys.tpp1, body, now))
+			r.wantError(t, 400, ob.CodeHeaderInvalid, name)
+			if r.header.Get(jws.Header) == "" {
+				t.Error("the answer is not signed")
+			}
+			e.send(http.MethodGet, domesticConsents+"/pdc-unknown", cc, "", tt.header).wantError(t, 400, ob.CodeHeaderInvalid, name)
+		})
+	}
+}
+
 // TestPISConsentValidation covers the consent POST's body checks; the
 // Initiation rules themselves are the payments package's.
 func TestPISConsentValidation(t *testing.T) {

@@ -35,11 +35,11 @@ import (
 //     unsigned, the only body that can still be sent; the cause is logged.
 //   - iat of a response signature is the server clock (Config.Now).
 
-// signed wraps a route's handler so that the response body it produces is
-// buffered, signed, and sent with x-jws-signature. It sits inside s.front
-// (which sets x-fapi-interaction-id and records the call) and outside
-// s.handle, so the errors s.handle writes (403 for a wrong token, 400s)
-// are signed too.
+// signed wraps a handler so that the response body it produces is
+// buffered, signed, and sent with x-jws-signature. s.front puts it around
+// everything it does for a PIS request (signsResponses) after setting
+// x-fapi-interaction-id: its header checks, s.handle's errors (403 for a
+// wrong token, 400s), the routes' answers and the mux's own.
 func (s *Server) signed(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		bw := &bufferedWriter{ResponseWriter: w}
@@ -62,6 +62,12 @@ func (s *Server) signed(next http.Handler) http.Handler {
 	})
 }
 
+// signsResponses reports whether r is for the payment-initiation API, every
+// answer of which with a body is signed.
+func (s *Server) signsResponses(r *http.Request) bool {
+	return s.payments != nil && strings.HasPrefix(r.URL.Path, pisPrefix+"/")
+}
+
 // flushSigned sends what bw buffered, signing a non-empty body.
 func (s *Server) flushSigned(w http.ResponseWriter, r *http.Request, bw *bufferedWriter) {
 	status := bw.status
@@ -69,6 +75,9 @@ func (s *Server) flushSigned(w http.ResponseWriter, r *http.Request, bw *buffere
 		status = http.StatusOK
 	}
 	body := bw.buf.Bytes()
+	if noBody(status) {
+		body = nil // s.front's writer drops it: nothing to sign
+	}
 	if len(body) > 0 {
 		sig, err := s.signBody(r.Context(), body)
 		if err != nil {
