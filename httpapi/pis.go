@@ -34,9 +34,11 @@ import (
 //     stored before the signature verifies.
 //   - Charges is always [] (the bank charges nothing). Debtor and Refund
 //     are not returned. ExpectedExecutionDateTime is given for scheduled
-//     payments only (their RequestedExecutionDateTime); CutOffDateTime and
-//     ExpectedSettlementDateTime never: the bank has no cut-off and settles
-//     domestic payments at once.
+//     payments (their RequestedExecutionDateTime) and, with
+//     ExpectedSettlementDateTime, for a domestic payment accepted to settle
+//     later (payments.Settlement: CHAPS after the bank's cut-off, Bacs)
+//     until it settles. CutOffDateTime is not given: the consent does not
+//     know when its order will come.
 //   - SCASupportData is accepted and not kept (the bank grants no SCA
 //     exemption), so it is not echoed. SupplementaryData other than {} is
 //     400 UK.OBIE.Field.Unexpected: the bank defines none.
@@ -460,6 +462,12 @@ func (s *Server) paymentOrderResponse(r *http.Request, k pisKind, p payments.Pay
 	switch k.kind {
 	case ob.KindDomesticPayment:
 		d.DomesticPaymentId = p.ID
+		if p.NextRunAt != nil {
+			// Accepted, settling when its scheme does (CHAPS after the
+			// cut-off, Bacs).
+			d.ExpectedExecutionDateTime = formatTime(*p.NextRunAt)
+			d.ExpectedSettlementDateTime = d.ExpectedExecutionDateTime
+		}
 	case ob.KindDomesticScheduledPayment:
 		d.DomesticScheduledPaymentId = p.ID
 		d.ExpectedExecutionDateTime = formatTime(scheduledAt(p.Initiation))

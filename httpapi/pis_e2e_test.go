@@ -190,6 +190,28 @@ func TestPISOrderRules(t *testing.T) {
 			}
 		})
 
+		t.Run("BacsSettlesLater", func(t *testing.T) {
+			e := e.sub(t)
+			before := e.balance(obtest.Acc1)
+			bacs := domesticInitiation("2.00", "GBP", externalCreditor)
+			bacs["LocalInstrument"] = "UK.OBIE.BACS"
+			id, ac := e.authorisedDomestic(bacs)
+			p := e.post(domesticPayments, ac, orderBody(t, id, bacs), newKey()).wantStatus(t, http.StatusCreated)
+			d := p.data()
+			if d["Status"] != "AcceptedSettlementInProcess" || d["ExpectedSettlementDateTime"] == nil ||
+				d["ExpectedSettlementDateTime"] != d["ExpectedExecutionDateTime"] {
+				t.Fatalf("Bacs payment = %v", d)
+			}
+			if got := e.balance(obtest.Acc1); got != before {
+				t.Errorf("balance moved at acceptance from %d to %d", before, got)
+			}
+			pid, _ := d["DomesticPaymentId"].(string)
+			pd := e.send(http.MethodGet, domesticPayments+"/"+pid+"/payment-details", cc, "").wantStatus(t, http.StatusOK)
+			if ps := pd.list("PaymentStatus"); len(ps) != 0 {
+				t.Errorf("PaymentStatus before settlement = %v, want []", ps)
+			}
+		})
+
 		t.Run("Concurrent", func(t *testing.T) {
 			e := e.sub(t)
 			before := e.balance(obtest.Acc1)

@@ -106,6 +106,7 @@ type obPaymentOrderData struct {
 	Status                     string     `json:"Status"`
 	StatusUpdateDateTime       string     `json:"StatusUpdateDateTime"`
 	ExpectedExecutionDateTime  string     `json:"ExpectedExecutionDateTime,omitempty"`
+	ExpectedSettlementDateTime string     `json:"ExpectedSettlementDateTime,omitempty"`
 	Charges                    []obCharge `json:"Charges"`
 	Initiation                 any        `json:"Initiation"`
 }

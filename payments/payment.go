@@ -156,6 +156,9 @@ type Order struct {
 	// At is the requested execution time of a scheduled payment or the
 	// first payment of a standing order; zero for an immediate payment.
 	At time.Time
+	// Instrument is the Initiation's LocalInstrument ("" when it names
+	// none), which decides when a domestic payment settles (Settlement).
+	Instrument string
 }
 
 // ParseOrder decodes an Initiation of the consent kind and returns its
@@ -169,7 +172,7 @@ func ParseOrder(kind ob.ConsentKind, initiation []byte) (Order, error) {
 		}
 		m, err := in.InstructedAmount.Money()
 		return Order{Amount: m, DebtorAccount: in.DebtorAccount, CreditorAccount: in.CreditorAccount,
-			Reference: reference(in.RemittanceInformation)}, err
+			Reference: reference(in.RemittanceInformation), Instrument: in.LocalInstrument}, err
 	case ob.KindDomesticScheduledPayment:
 		var in ScheduledInitiation
 		if err := json.Unmarshal(initiation, &in); err != nil {
@@ -177,7 +180,8 @@ func ParseOrder(kind ob.ConsentKind, initiation []byte) (Order, error) {
 		}
 		m, err := in.InstructedAmount.Money()
 		return Order{Amount: m, DebtorAccount: in.DebtorAccount, CreditorAccount: in.CreditorAccount,
-			Reference: reference(in.RemittanceInformation), At: in.RequestedExecutionDateTime}, err
+			Reference: reference(in.RemittanceInformation), At: in.RequestedExecutionDateTime,
+			Instrument: in.LocalInstrument}, err
 	case ob.KindDomesticStandingOrder:
 		var in StandingOrderInitiation
 		if err := json.Unmarshal(initiation, &in); err != nil {

@@ -39,6 +39,15 @@ func (s *Service) execute(ctx context.Context, tx Tx, p Payment, now time.Time) 
 	}
 	x := Execution{PaymentID: p.ID, N: n, EntryID: ExecutionEntryID(p.ID, n), At: now}
 	switch p.Kind {
+	case ob.KindDomesticPayment:
+		// A payment whose scheme settles later (Settlement): the one
+		// execution, and the order's outcome with it.
+		x.Amount = order.Amount
+		if err := s.settle(ctx, tx, &x, order, ps); err != nil {
+			return err
+		}
+		p.NextRunAt = nil
+		p.Status, p.StatusReason = x.Status, x.Reason
 	case ob.KindDomesticScheduledPayment:
 		x.Amount = order.Amount
 		if err := s.settle(ctx, tx, &x, order, ps); err != nil {
@@ -102,7 +111,7 @@ func (s *Service) execute(ctx context.Context, tx Tx, p Payment, now time.Time) 
 			return err
 		}
 	}
-	s.log.InfoContext(ctx, "scheduled payment executed", "payment", p.ID, "n", n, "status", x.Status, "reason", x.Reason)
+	s.log.InfoContext(ctx, "due payment executed", "payment", p.ID, "n", n, "status", x.Status, "reason", x.Reason)
 	return nil
 }
 

@@ -21,14 +21,16 @@ import (
 // encode; the customer's consent page calls Authorise; serve runs the
 // scheduler (Run). Errors are *ob.Error with their OBIE code, or internal.
 type Service struct {
-	store    Store
-	limits   Limits
-	risk     *risk.Engine
-	cal      Calendar
-	now      func() time.Time
-	events   Events
-	linkBase string
-	log      *slog.Logger
+	store  Store
+	limits Limits
+	risk   *risk.Engine
+	cal    Calendar
+	// settlement times domestic payments to other banks.
+	settlement Settlement
+	now        func() time.Time
+	events     Events
+	linkBase   string
+	log        *slog.Logger
 
 	// stats caches TPPs' recent payment counts (tppStats).
 	statsMu sync.Mutex
@@ -55,6 +57,9 @@ type Config struct {
 	// Calendar gives the working days of standing orders; DefaultCalendar
 	// when nil.
 	Calendar Calendar
+	// Settlement is when domestic payments to other banks settle, by
+	// scheme; DefaultSettlement (on Calendar) when nil.
+	Settlement *Settlement
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// Events, when set, receives resource-update events, with links
@@ -87,6 +92,19 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	if s.cal == nil {
 		s.cal = DefaultCalendar
+	}
+	if cfg.Settlement != nil {
+		s.settlement = *cfg.Settlement
+	} else {
+		st, err := DefaultSettlement()
+		if err != nil {
+			return nil, err
+		}
+		st.Calendar = s.cal
+		s.settlement = st
+	}
+	if err := s.settlement.Validate(); err != nil {
+		return nil, err
 	}
 	if s.now == nil {
 		s.now = time.Now

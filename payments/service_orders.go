@@ -180,6 +180,12 @@ func (s *Service) Submit(ctx context.Context, req OrderRequest) (Payment, bool, 
 func (s *Service) place(ctx context.Context, tx Tx, p *Payment, o Order, parties parties, riskReason string, now time.Time) error {
 	switch p.Kind {
 	case ob.KindDomesticPayment:
+		if due, later := s.settlement.Due(o.Instrument, now); later && riskReason == "" && parties.creditor == nil {
+			// Accepted now, settled by the scheduler when the scheme
+			// moves the money (see Settlement).
+			p.Status, p.NextRunAt = StatusAcceptedSettlementInProcess, &due
+			return tx.InsertPayment(ctx, *p)
+		}
 		x := Execution{PaymentID: p.ID, N: 0, EntryID: ExecutionEntryID(p.ID, 0), At: now, Amount: o.Amount}
 		if riskReason != "" {
 			x.Status, x.Reason = StatusRejected, riskReason

@@ -609,3 +609,122 @@ func TestDebtorChoices(t *testing.T) {
 		t.Errorf("Bob may pay from Alice's named account: %v", got)
 	}
 }
+
+// TestDeferredSettlement: a Bacs payment, or a CHAPS one after the bank's
+// cut-off, to another bank is accepted and settled by the scheduler when
+// its scheme moves the money; funds are checked then.
+func TestDeferredSettlement(t *testing.T) {
+	bacs := func(amount, creditor string) payments.Initiation {
+		in := domestic(amount, creditor)
+		in.LocalInstrument = payments.InstrumentBACS
+		return in
+	}
+	t.Run("Bacs settles two working days later", func(t *testing.T) {
+		f := newFixture(t, nil)
+		ctx := context.Background()
+		in := bacs("7.25", external)
+		c := f.authorised(ob.KindDomesticPayment, in, "")
+		before := f.balance(obtest.Acc1)
+		key := f.key("bacs")
+		p, _, err := f.submit(ob.KindDomesticPayment, c, in, key)
+		// Monday 2 February 2026, 10:00: submitted today, credited on
+		// Wednesday when the day opens.
+		due := time.Date(2026, 2, 4, 6, 0, 0, 0, time.UTC)
+		if err != nil || p.Status != payments.StatusAcceptedSettlementInProcess || p.NextRunAt == nil || !p.NextRunAt.Equal(due) {
+			t.Fatalf("Submit = %+v, %v; want AcceptedSettlementInProcess due %s", p, err, due)
+		}
+		if got := f.balance(obtest.Acc1); got != before {
+			t.Errorf("balance moved at acceptance: %d, want %d", got, before)
+		}
+		if xs, _ := f.store.Executions(ctx, p.ID); len(xs) != 0 {
+			t.Errorf("executions before settlement: %+v", xs)
+		}
+		if ev := f.events.take(); len(ev) != 1 {
+			t.Errorf("events at acceptance = %q, want 1", ev)
+		}
+		// A retry with the key answers the accepted payment.
+		if again, replayed, err := f.submit(ob.KindDomesticPayment, c, in, key); err != nil || !replayed || again.ID != p.ID {
+			t.Fatalf("replay = %+v, %v, %v", again, replayed, err)
+		}
+		f.clock.Add(43 * time.Hour) // Wednesday 05:00
+		if n, err := f.svc.RunDue(ctx, 10); n != 0 || err != nil {
+			t.Fatalf("RunDue before it is due = %d, %v", n, err)
+		}
+		f.clock.Add(time.Hour)
+		if n, err := f.svc.RunDue(ctx, 10); n != 1 || err != nil {
+			t.Fatalf("RunDue when due = %d, %v", n, err)
+		}
+		got, err := f.store.Payment(ctx, p.ID)
+		if err != nil || got.Status != payments.StatusAcceptedSettlementCompleted || got.NextRunAt != nil || got.RunsDone != 1 {
+			t.Fatalf("after settlement: %+v, %v", got, err)
+		}
+		if b := f.balance(obtest.Acc1); b != before-725 {
+			t.Errorf("balance after settlement %d, want %d", b, before-725)
+		}
+		xs, _ := f.store.Executions(ctx, p.ID)
+		if len(xs) != 1 || xs[0].Status != payments.StatusAcceptedSettlementCompleted || !xs[0].At.Equal(due) {
+			t.Errorf("executions %+v", xs)
+		}
+		if ev := f.events.take(); len(ev) != 1 || !strings.Contains(ev[0], p.ID) {
+			t.Errorf("events at settlement = %q", ev)
+		}
+		if n, err := f.svc.RunDue(ctx, 10); n != 0 || err != nil {
+			t.Errorf("RunDue again = %d, %v", n, err)
+		}
+		if rep, err := f.store.Verify(ctx); err != nil || !rep.OK() {
+			t.Errorf("ledger: %v %v", rep, err)
+		}
+	})
+	t.Run("funds are checked at settlement", func(t *testing.T) {
+		f := newFixture(t, nil)
+		ctx := context.Background()
+		in := bacs("1000.00", external)
+		c := f.authorised(ob.KindDomesticPayment, in, "")
+		p, _, err := f.submit(ob.KindDomesticPayment, c, in, f.key("bacs-big"))
+		if err != nil || p.Status != payments.StatusAcceptedSettlementInProcess {
+			t.Fatalf("Submit = %+v, %v", p, err)
+		}
+		// The customer spends most of it meanwhile.
+		fps := domestic("900.00", external)
+		c2 := f.authorised(ob.KindDomesticPayment, fps, "")
+		if p2, _, err := f.submit(ob.KindDomesticPayment, c2, fps, f.key("fps")); err != nil || p2.Status != payments.StatusAcceptedSettlementCompleted {
+			t.Fatalf("FPS = %+v, %v", p2, err)
+		}
+		before := f.balance(obtest.Acc1)
+		f.clock.Add(72 * time.Hour)
+		if n, err := f.svc.RunDue(ctx, 10); n != 1 || err != nil {
+			t.Fatalf("RunDue = %d, %v", n, err)
+		}
+		got, _ := f.store.Payment(ctx, p.ID)
+		if got.Status != payments.StatusRejected || got.StatusReason != payments.ReasonInsufficientFunds || got.NextRunAt != nil {
+			t.Errorf("after settlement: %s %q", got.Status, got.StatusReason)
+		}
+		if b := f.balance(obtest.Acc1); b != before {
+			t.Errorf("a rejected settlement moved money: %d, want %d", b, before)
+		}
+	})
+	for _, tt := range []struct {
+		name       string
+		instrument string
+		hour       int
+		creditor   string
+		want       payments.Status
+	}{
+		{"CHAPS in the day settles at once", payments.InstrumentCHAPS, 10, external, payments.StatusAcceptedSettlementCompleted},
+		{"CHAPS after the cut-off waits", payments.InstrumentCHAPS, 17, external, payments.StatusAcceptedSettlementInProcess},
+		{"Bacs to this bank is a book transfer", payments.InstrumentBACS, 10, acc2SortCode, payments.StatusAcceptedSettlementCompleted},
+		{"FPS at night settles at once", payments.InstrumentFPS, 23, external, payments.StatusAcceptedSettlementCompleted},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.clock.Add(time.Duration(tt.hour-10) * time.Hour)
+			in := domestic("1.00", tt.creditor)
+			in.LocalInstrument = tt.instrument
+			c := f.authorised(ob.KindDomesticPayment, in, "")
+			p, _, err := f.submit(ob.KindDomesticPayment, c, in, f.key("x"))
+			if err != nil || p.Status != tt.want {
+				t.Fatalf("Submit = %s, %v; want %s", p.Status, err, tt.want)
+			}
+		})
+	}
+}

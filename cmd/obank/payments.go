@@ -27,6 +27,8 @@ type paymentsConfig struct {
 	riskCountries     string
 	schedulerInterval time.Duration
 	trustAnchor       string
+	chapsCutoff       string
+	bacsCutoff        string
 }
 
 func (c *paymentsConfig) flags(fs *cli.FlagSet) {
@@ -37,6 +39,17 @@ func (c *paymentsConfig) flags(fs *cli.FlagSet) {
 	fs.String(&c.riskCountries, "risk-high-countries", "", "comma-separated ISO 3166 country codes whose creditor accounts are high-risk\ndestinations (by IBAN or BIC)")
 	fs.Duration(&c.schedulerInterval, "scheduler-interval", payments.DefaultRunInterval, "how often due scheduled payments and standing orders are executed (0 disables)")
 	fs.String(&c.trustAnchor, "jws-trust-anchor", jws.TrustAnchorOB, "the tan claim of the bank's response signatures")
+	fs.String(&c.chapsCutoff, "chaps-cutoff", "16:00", "London time of day after which a CHAPS payment to another bank settles the next working\nday (when CHAPS opens, 06:00)")
+	fs.String(&c.bacsCutoff, "bacs-cutoff", "17:00", "London time of day after which a Bacs payment is submitted the next working day (it\nsettles two working days after submission)")
+}
+
+// timeOfDay parses HH:MM.
+func timeOfDay(flag, v string) (time.Duration, error) {
+	t, err := time.Parse("15:04", v)
+	if err != nil {
+		return 0, fmt.Errorf("--%s %q: want HH:MM", flag, v)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
 }
 
 // service builds the payment service over store.
@@ -83,8 +96,21 @@ func (c *paymentsConfig) service(store payments.Store, events payments.Events, l
 	if err != nil {
 		return nil, err
 	}
+	settlement, err := payments.DefaultSettlement()
+	if err != nil {
+		return nil, err
+	}
+	if settlement.CHAPSCutoff, err = timeOfDay("chaps-cutoff", c.chapsCutoff); err != nil {
+		return nil, err
+	}
+	if settlement.BACSCutoff, err = timeOfDay("bacs-cutoff", c.bacsCutoff); err != nil {
+		return nil, err
+	}
+	if err := settlement.Validate(); err != nil {
+		return nil, fmt.Errorf("--chaps-cutoff, --bacs-cutoff: %w", err)
+	}
 	return payments.NewService(payments.Config{Store: store, Limits: limits, Risk: engine, Events: events,
-		LinkBase: linkBase, Logger: logger})
+		LinkBase: linkBase, Logger: logger, Settlement: &settlement})
 }
 
 // responseIssuer is the iss of the bank's signatures: its organisation id at
