@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"time"
 
@@ -101,13 +102,12 @@ func (c *pipelineConn) ExecContext(ctx context.Context, query string, args []dri
 	return r, nil
 }
 
-// QueryContext sends the held statements first: the query must see them.
+// QueryContext sends the held statements first, in the same round trip:
+// the query must see them.
 func (c *pipelineConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if c.tx != nil {
+	if c.tx != nil && c.tx.batch.Len() > 0 {
 		c.tx.ctx = ctx
-		if err := c.tx.flush(ctx); err != nil {
-			return nil, err
-		}
+		return c.tx.flushQuery(ctx, query, heldArgs(args))
 	}
 	return c.Conn.QueryContext(ctx, query, args)
 }
@@ -202,6 +202,37 @@ func (t *heldTx) flush(ctx context.Context, tail ...string) error {
 	return first
 }
 
+// flushQuery sends the held statements and then query in one round trip,
+// and returns query's rows, which hold the connection until closed. A held
+// statement's error is the query's.
+func (t *heldTx) flushQuery(ctx context.Context, query string, args []any) (driver.Rows, error) {
+	t.queue(query, args, nil)
+	batch, results := t.batch, t.results[:len(t.results)-1]
+	t.batch, t.results = pgx.Batch{}, nil
+	t.begun = true
+	br := t.c.Conn.Conn().SendBatch(ctx, &batch)
+	var first error
+	for _, r := range results {
+		tag, err := br.Exec()
+		if err != nil && first == nil {
+			first = err
+		}
+		if r != nil {
+			r.done, r.rows, r.err = true, tag.RowsAffected(), err
+		}
+	}
+	rows, err := br.Query()
+	if first == nil {
+		first = err
+	}
+	if first != nil {
+		rows.Close()
+		br.Close()
+		return nil, first
+	}
+	return &batchRows{rows: rows, br: br}, nil
+}
+
 // Commit sends what is held and the COMMIT together. When a held statement
 // failed, the COMMIT never ran and the transaction is rolled back.
 func (t *heldTx) Commit() error {
@@ -292,4 +323,70 @@ func (s *pipelineStmt) ExecContext(ctx context.Context, args []driver.NamedValue
 
 func (s *pipelineStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
 	return s.c.QueryContext(ctx, s.query, args)
+}
+
+// batchRows are the rows of a query sent at the end of a batch, as
+// database/sql reads them. Values arrive decoded by pgx and are handed on as
+// the driver.Value types database/sql knows; the schema's column types
+// (TEXT, BIGINT, INTEGER, SMALLINT, BYTEA) and the aggregates over them all
+// map to one.
+type batchRows struct {
+	rows pgx.Rows
+	br   pgx.BatchResults
+}
+
+func (r *batchRows) Columns() []string {
+	fds := r.rows.FieldDescriptions()
+	names := make([]string, len(fds))
+	for i, fd := range fds {
+		names[i] = fd.Name
+	}
+	return names
+}
+
+func (r *batchRows) Close() error {
+	r.rows.Close()
+	err := r.rows.Err()
+	if cerr := r.br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (r *batchRows) Next(dest []driver.Value) error {
+	if !r.rows.Next() {
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return io.EOF
+	}
+	vals, err := r.rows.Values()
+	if err != nil {
+		return err
+	}
+	for i, v := range vals {
+		if dest[i], err = driverValue(v); err != nil {
+			return fmt.Errorf("postgres: column %s: %w", r.rows.FieldDescriptions()[i].Name, err)
+		}
+	}
+	return nil
+}
+
+// driverValue converts what pgx decoded to a driver.Value.
+func driverValue(v any) (driver.Value, error) {
+	switch v := v.(type) {
+	case nil, int64, float64, bool, string, time.Time:
+		return v, nil
+	case []byte:
+		return slices.Clone(v), nil
+	case int32:
+		return int64(v), nil
+	case int16:
+		return int64(v), nil
+	case float32:
+		return float64(v), nil
+	case driver.Valuer: // pgtype's numeric and the like
+		return v.Value()
+	}
+	return nil, fmt.Errorf("a %T is not a value database/sql reads", v)
 }

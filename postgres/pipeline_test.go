@@ -137,6 +137,60 @@ func TestHeldWrites(t *testing.T) {
 		}
 	})
 
+	t.Run("a query sent with held statements reads every type", func(t *testing.T) {
+		tx, err := db.BeginTx(held, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		// The BEGIN is held: it goes with the query.
+		var (
+			txt    string
+			big    int64
+			i4, i2 int
+			blob   []byte
+			null   sql.NullString
+			sum    string
+			yes    bool
+			count  int
+		)
+		err = tx.QueryRowContext(ctx, `SELECT CAST('hé' AS TEXT), CAST(9007199254740993 AS BIGINT), CAST(-7 AS INTEGER),
+			CAST(3 AS SMALLINT), CAST('\x00ff' AS BYTEA), CAST(NULL AS TEXT), SUM(id), EXISTS (SELECT 1 FROM t), COUNT(*)
+			FROM t`).Scan(&txt, &big, &i4, &i2, &blob, &null, &sum, &yes, &count)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if txt != "hé" || big != 9007199254740993 || i4 != -7 || i2 != 3 || string(blob) != "\x00\xff" || null.Valid ||
+			sum != "10" || !yes || count != 4 {
+			t.Errorf("values %q %d %d %d %x %v %q %v %d", txt, big, i4, i2, blob, null, sum, yes, count)
+		}
+		// Rows over several reads, after a held write.
+		if _, err := tx.ExecContext(ctx, `UPDATE t SET v = 'seen' WHERE id = 3`); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, v FROM t ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var (
+				id int
+				v  string
+			)
+			if err := rows.Scan(&id, &v); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, v)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 4 || got[2] != "seen" {
+			t.Errorf("rows %q", got)
+		}
+	})
+
 	t.Run("a held statement's error comes at the commit, and nothing is written", func(t *testing.T) {
 		tx, err := db.BeginTx(held, nil)
 		if err != nil {
