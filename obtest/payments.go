@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -40,8 +41,8 @@ func RunPaymentStoreTests(t *testing.T, open func(t *testing.T) PaymentStore) {
 	t.Run("RunDue", func(t *testing.T) { testRunDue(t, open(t)) })
 	t.Run("RunDueConcurrent", func(t *testing.T) { testRunDueConcurrent(t, open(t)) })
 	t.Run("AISViews", func(t *testing.T) { testPaymentAISViews(t, open(t)) })
-	t.Run("AccountByIdentification", func(t *testing.T) { testAccountByIdentification(t, open(t)) })
-	t.Run("RecentDebits", func(t *testing.T) { testRecentDebits(t, open(t)) })
+	t.Run("PaymentAccounts", func(t *testing.T) { testPaymentAccounts(t, open(t)) })
+	t.Run("RiskHistory", func(t *testing.T) { testRiskHistory(t, open(t)) })
 	t.Run("TPPPaymentStats", func(t *testing.T) { testTPPPaymentStats(t, open(t)) })
 	t.Run("FundsConfirmation", func(t *testing.T) { testFundsConfirmation(t, open(t)) })
 }
@@ -781,12 +782,20 @@ func testPaymentAISViews(t *testing.T, s PaymentStore) {
 	}
 }
 
-func testAccountByIdentification(t *testing.T, s PaymentStore) {
+func testPaymentAccounts(t *testing.T, s PaymentStore) {
 	ctx := context.Background()
 	openPaymentBank(t, s)
+	// creditor finds the creditor account of a payment from Acc1.
+	creditor := func(scheme, id string) (*ob.Account, error) {
+		debtor, c, err := s.PaymentAccounts(ctx, Acc1, scheme, id)
+		if err == nil && debtor.ID != Acc1 {
+			t.Errorf("PaymentAccounts(%q, %q): debtor %q, want %s", scheme, id, debtor.ID, Acc1)
+		}
+		return c, err
+	}
 	cases := []struct {
 		scheme, id string
-		want       string // account id; "" for not found
+		want       string // account id; "" for none at this bank
 	}{
 		{ob.SchemeSortCodeAccountNumber, "60000112345678", Acc1},
 		{ob.SchemeIBAN, "GB58OBNK60000112345678", Acc1},
@@ -802,29 +811,35 @@ func testAccountByIdentification(t *testing.T, s PaymentStore) {
 		{ob.SchemeSortCodeAccountNumber, "", ""},
 	}
 	for _, c := range cases {
-		a, err := s.AccountByIdentification(ctx, c.scheme, c.id)
+		a, err := creditor(c.scheme, c.id)
 		switch {
-		case c.want == "":
-			wantCode(t, fmt.Sprintf("AccountByIdentification(%q, %q)", c.scheme, c.id), err, ob.CodeResourceNotFound)
-		case err != nil || a.ID != c.want:
-			t.Errorf("AccountByIdentification(%q, %q) = %q, %v; want %q", c.scheme, c.id, a.ID, err, c.want)
+		case err != nil:
+			t.Errorf("PaymentAccounts(%q, %q): %v", c.scheme, c.id, err)
+		case c.want == "" && a != nil:
+			t.Errorf("PaymentAccounts(%q, %q): creditor %q, want none", c.scheme, c.id, a.ID)
+		case c.want != "" && (a == nil || a.ID != c.want):
+			t.Errorf("PaymentAccounts(%q, %q): creditor %v, want %q", c.scheme, c.id, a, c.want)
 		}
 	}
-	// The whole account is returned.
+	// The whole accounts are returned.
 	want := Fixture().Accounts[0]
-	got, err := s.AccountByIdentification(ctx, ob.SchemeIBAN, "GB58OBNK60000112345678")
-	if err != nil {
-		t.Fatal(err)
+	debtor, got, err := s.PaymentAccounts(ctx, Acc2, ob.SchemeIBAN, "GB58OBNK60000112345678")
+	if err != nil || got == nil {
+		t.Fatalf("PaymentAccounts(Acc2 to Acc1) = %v, %v", got, err)
 	}
-	diff(t, "AccountByIdentification(Acc1)", want, got)
+	diff(t, "PaymentAccounts(Acc2 to Acc1) creditor", want, *got)
+	diff(t, "PaymentAccounts(Acc2 to Acc1) debtor", Fixture().Accounts[1], debtor)
+	// An unknown debtor is not found, whoever the creditor is.
+	_, _, err = s.PaymentAccounts(ctx, "acc-nope", ob.SchemeIBAN, "GB58OBNK60000112345678")
+	wantCode(t, "PaymentAccounts(unknown debtor)", err, ob.CodeResourceNotFound)
 
 	// Import indexes accounts imported later, legacy scheme names included.
 	late := LedgerBank().Accounts[0]
 	late.ID = "acc-late"
 	late.Identifications = []ob.AccountIdentification{{SchemeName: "IBAN", Identification: "gb33obnk60000155555555"}}
 	MustImport(t, s, &ob.BankData{Accounts: []ob.Account{late}})
-	if a, err := s.AccountByIdentification(ctx, ob.SchemeIBAN, "GB33OBNK60000155555555"); err != nil || a.ID != late.ID {
-		t.Errorf("AccountByIdentification of an account imported later = %q, %v; want %s", a.ID, err, late.ID)
+	if a, err := creditor(ob.SchemeIBAN, "GB33OBNK60000155555555"); err != nil || a == nil || a.ID != late.ID {
+		t.Errorf("PaymentAccounts to an account imported later = %v, %v; want %s", a, err, late.ID)
 	}
 }
 
@@ -888,9 +903,9 @@ func testFundsConfirmation(t *testing.T, s PaymentStore) {
 	wantCode(t, "RecordFundsConfirmation(duplicate)", s.RecordFundsConfirmation(ctx, fc), ob.CodeConflict)
 }
 
-// testRecentDebits: the account's debits since a time, the newest limit of
-// them, equal to what the transactions listing returns for the same rows.
-func testRecentDebits(t *testing.T, s PaymentStore) {
+// testRiskHistory: the account's debits since a time, the newest limit of
+// them, decoded whole, and its beneficiaries' creditor accounts.
+func testRiskHistory(t *testing.T, s PaymentStore) {
 	ctx := context.Background()
 	data := Fixture()
 	// Debits of Acc1 an hour apart, and a credit, after the fixture's own.
@@ -910,37 +925,60 @@ func testRecentDebits(t *testing.T, s PaymentStore) {
 		var out []string
 		for _, tx := range txs {
 			if tx.AccountID != Acc1 || tx.Amount.Minor >= 0 {
-				t.Errorf("RecentDebits returned %s of %s for %s", tx.ID, tx.AccountID, tx.Amount)
+				t.Errorf("RiskHistory returned %s of %s for %s", tx.ID, tx.AccountID, tx.Amount)
 			}
 			out = append(out, tx.ID)
 		}
 		slices.Sort(out)
 		return out
 	}
-	got, err := s.RecentDebits(ctx, Acc1, base, 10)
+	h, err := s.RiskHistory(ctx, Acc1, base, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := h.Debits
 	if want := []string{"debit-0", "debit-1", "debit-2", "debit-3", "debit-4"}; !slices.Equal(ids(got), want) {
-		t.Errorf("RecentDebits since base = %v, want %v", ids(got), want)
+		t.Errorf("RiskHistory since base = %v, want %v", ids(got), want)
 	}
 	// The newest two only; each decoded whole.
-	got, err = s.RecentDebits(ctx, Acc1, base, 2)
+	h, err = s.RiskHistory(ctx, Acc1, base, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
+	got = h.Debits
 	if want := []string{"debit-3", "debit-4"}; !slices.Equal(ids(got), want) {
-		t.Errorf("RecentDebits limit 2 = %v, want %v", ids(got), want)
+		t.Errorf("RiskHistory limit 2 = %v, want %v", ids(got), want)
 	}
 	for _, tx := range got {
 		if tx.CreditorAccount == nil || tx.CreditorAccount.Identification != "40400411270111" || tx.Reference == "" {
 			t.Errorf("debit %s decoded as %+v", tx.ID, tx)
 		}
 	}
-	if got, err := s.RecentDebits(ctx, Acc1, base.Add(10*time.Hour), 10); err != nil || len(got) != 0 {
-		t.Errorf("RecentDebits after everything = %v, %v", got, err)
+	if h, err := s.RiskHistory(ctx, Acc1, base.Add(10*time.Hour), 10); err != nil || len(h.Debits) != 0 {
+		t.Errorf("RiskHistory after everything = %v, %v", h.Debits, err)
 	}
-	if got, err := s.RecentDebits(ctx, Acc2, base, 10); err != nil || len(got) != 0 {
-		t.Errorf("RecentDebits of another account = %v, %v", got, err)
+	if h, err := s.RiskHistory(ctx, Acc2, base, 10); err != nil || len(h.Debits) != 0 {
+		t.Errorf("RiskHistory of another account = %v, %v", h.Debits, err)
+	}
+	// The saved payees are the beneficiaries' creditor accounts, whole.
+	var want []ob.AccountIdentification
+	for _, b := range data.Beneficiaries {
+		if b.AccountID == Acc1 && b.CreditorAccount != nil {
+			want = append(want, *b.CreditorAccount)
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the fixture has no beneficiary of Acc1 with a creditor account")
+	}
+	h, err = s.RiskHistory(ctx, Acc1, base, 0)
+	if err != nil || len(h.Debits) != 0 {
+		t.Fatalf("RiskHistory limit 0 = %v, %v", h.Debits, err)
+	}
+	byID := func(a, b ob.AccountIdentification) int { return strings.Compare(a.Identification, b.Identification) }
+	slices.SortFunc(want, byID)
+	slices.SortFunc(h.SavedPayees, byID)
+	diff(t, "RiskHistory saved payees", want, h.SavedPayees)
+	if h, err := s.RiskHistory(ctx, Acc2, base, 10); err != nil || len(h.SavedPayees) != 0 {
+		t.Errorf("RiskHistory of Acc2: saved payees %v, %v", h.SavedPayees, err)
 	}
 }

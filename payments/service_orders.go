@@ -246,15 +246,10 @@ type parties struct {
 func (s *Service) parties(ctx context.Context, debtorID string, o Order) (parties, error) {
 	var p parties
 	var err error
-	if p.debtor, err = s.store.Account(ctx, debtorID); err != nil {
-		return p, fmt.Errorf("payments: debtor account %s: %w", debtorID, err)
-	}
-	cred, err := s.store.AccountByIdentification(ctx, NormaliseScheme(o.CreditorAccount.SchemeName), o.CreditorAccount.Identification)
-	switch {
-	case err == nil:
-		p.creditor = &cred
-	case !ob.IsNotFound(err):
-		return p, fmt.Errorf("payments: creditor lookup: %w", err)
+	p.debtor, p.creditor, err = s.store.PaymentAccounts(ctx, debtorID, NormaliseScheme(o.CreditorAccount.SchemeName),
+		o.CreditorAccount.Identification)
+	if err != nil {
+		return p, fmt.Errorf("payments: accounts of a payment from %s: %w", debtorID, err)
 	}
 	return p, nil
 }
@@ -384,24 +379,20 @@ const (
 
 // history reads the debtor account's recent debits and saved payees.
 func (s *Service) history(ctx context.Context, accountID string, now time.Time) (risk.History, error) {
-	debits, err := s.store.RecentDebits(ctx, accountID, now.Add(-historyWindow), historyMax)
+	past, err := s.store.RiskHistory(ctx, accountID, now.Add(-historyWindow), historyMax)
 	if err != nil {
 		return risk.History{}, fmt.Errorf("payments: risk history: %w", err)
 	}
 	h := risk.History{KnownPayees: map[string]bool{}}
-	for _, t := range debits {
+	for _, t := range past.Debits {
 		pp := risk.PastPayment{Amount: t.Amount.Abs(), At: t.BookingDateTime}
 		if a := t.CreditorAccount; a != nil && a.Identification != "" {
 			pp.Payee = risk.PayeeKey(a.SchemeName, a.Identification)
 		}
 		h.Payments = append(h.Payments, pp)
 	}
-	bens, err := s.store.Beneficiaries(ctx, []string{accountID})
-	if err != nil {
-		return risk.History{}, fmt.Errorf("payments: risk history: %w", err)
-	}
-	for _, b := range bens {
-		if a := b.CreditorAccount; a != nil && a.Identification != "" {
+	for _, a := range past.SavedPayees {
+		if a.Identification != "" {
 			h.KnownPayees[risk.PayeeKey(a.SchemeName, a.Identification)] = true
 		}
 	}

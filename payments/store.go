@@ -56,17 +56,26 @@ type PaymentStore interface {
 	// time, and how many of them were refused (Rejected or
 	// InitiationFailed): risk scoring's TPP behaviour.
 	TPPPaymentStats(ctx context.Context, tppID string, since time.Time) (submitted, rejected int, err error)
-	// AccountByIdentification finds the bank's account with an
-	// identification (scheme UK.OBIE.SortCodeAccountNumber or UK.OBIE.IBAN,
-	// identification compared without case); ob.ErrNotFound when the bank
-	// holds none (the creditor is at another bank).
-	AccountByIdentification(ctx context.Context, scheme, identification string) (ob.Account, error)
-	// RecentDebits returns the account's debits booked at or after since,
-	// the newest limit of them, in no particular order: the past risk
-	// scoring compares a payment with.
-	RecentDebits(ctx context.Context, accountID string, since time.Time, limit int) ([]ob.Transaction, error)
+	// PaymentAccounts returns, in one read, the debtor account
+	// (ob.ErrNotFound when there is none) and the bank's account with the
+	// creditor's identification (scheme UK.OBIE.SortCodeAccountNumber or
+	// UK.OBIE.IBAN, legacy names too, identification compared without
+	// case), nil when the bank holds none (the creditor is at another bank).
+	PaymentAccounts(ctx context.Context, debtorID, scheme, identification string) (debtor ob.Account, creditor *ob.Account, err error)
+	// RiskHistory returns, in one read, the past fraud scoring compares a
+	// payment from an account with.
+	RiskHistory(ctx context.Context, accountID string, since time.Time, limit int) (RiskHistory, error)
 	// RecordFundsConfirmation stores the answer to a CBPII's funds check.
 	RecordFundsConfirmation(ctx context.Context, fc FundsConfirmation) error
+}
+
+// RiskHistory is an account's past as fraud scoring reads it.
+type RiskHistory struct {
+	// Debits are the account's debits booked at or after the time asked
+	// for, the newest limit of them, in no particular order.
+	Debits []ob.Transaction
+	// SavedPayees are the creditor accounts of its beneficiaries.
+	SavedPayees []ob.AccountIdentification
 }
 
 // Tx is the unit of work of one write transaction (see Idempotent and

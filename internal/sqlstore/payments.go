@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -140,42 +141,91 @@ func identifierKey(scheme, identification string) (string, string) {
 	return payments.NormaliseScheme(scheme), strings.ToUpper(identification)
 }
 
-// RecentDebits returns the account's newest debits since a time, at most
-// limit, in no particular order. It reads the records of those rows as one
-// value, like a transactions page, in one statement: risk scoring runs it
-// for every payment, and needs neither a snapshot nor totals.
-func (s *Store) RecentDebits(ctx context.Context, accountID string, since time.Time, limit int) ([]ob.Transaction, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
-	var recs string
-	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(string_agg(rec, ''), '') FROM
-		(SELECT rec FROM transactions WHERE account_id = $1 AND booking_time >= $2 AND amount_minor < 0
-		ORDER BY booking_time DESC, id DESC LIMIT $3) AS debits`, accountID, micros(since), limit).Scan(&recs)
+// RiskHistory returns the account's newest debits since a time, at most
+// limit, in no particular order, and its beneficiaries' creditor accounts;
+// see payments.PaymentStore. One statement: risk scoring runs it for every
+// payment consent and payment. The debits' records come as one value, like
+// a transactions page; the creditor accounts as their JSON texts, one a
+// line (compact JSON has no raw newline).
+func (s *Store) RiskHistory(ctx context.Context, accountID string, since time.Time, limit int) (payments.RiskHistory, error) {
+	var (
+		h              payments.RiskHistory
+		recs, accounts string
+	)
+	err := s.r.QueryRowContext(ctx, `SELECT
+		(SELECT COALESCE(string_agg(rec, ''), '') FROM
+			(SELECT rec FROM transactions WHERE account_id = $1 AND booking_time >= $2 AND amount_minor < 0
+			ORDER BY booking_time DESC, id DESC LIMIT $3) AS debits),
+		(SELECT COALESCE(string_agg(creditor_account, $4), '') FROM beneficiaries
+			WHERE account_id = $1 AND creditor_account IS NOT NULL)`,
+		accountID, micros(since), max(limit, 0), "\n").Scan(&recs, &accounts)
 	if err != nil {
-		return nil, s.wrapErr(err, "recent debits of %q", accountID)
+		return h, s.wrapErr(err, "risk history of %q", accountID)
 	}
-	txs, err := decodeTxRecords(recs, make([]ob.Transaction, 0, limit), &txAlloc{n: limit})
-	if err != nil {
-		return nil, s.wrapErr(err, "recent debits of %q", accountID)
+	if h.Debits, err = decodeTxRecords(recs, make([]ob.Transaction, 0, limit), &txAlloc{n: limit}); err != nil {
+		return h, s.wrapErr(err, "risk history of %q", accountID)
 	}
-	return txs, nil
+	for line := range strings.SplitSeq(accounts, "\n") {
+		var a *accountIDJSON
+		if err := decodeCol(sql.NullString{String: line, Valid: line != ""}, &a); err != nil {
+			return h, s.wrapErr(err, "risk history of %q: a beneficiary", accountID)
+		}
+		if id := a.domain(); id != nil {
+			h.SavedPayees = append(h.SavedPayees, *id)
+		}
+	}
+	return h, nil
 }
 
-// AccountByIdentification finds the bank's account with an identification;
-// ob.ErrNotFound when the bank holds none.
-func (s *Store) AccountByIdentification(ctx context.Context, scheme, identification string) (ob.Account, error) {
+// PaymentAccounts returns the debtor account and the bank's account with
+// the creditor's identification in one statement; see
+// payments.PaymentStore.
+func (s *Store) PaymentAccounts(ctx context.Context, debtorID, scheme, identification string) (ob.Account, *ob.Account, error) {
 	scheme, identification = identifierKey(scheme, identification)
-	a, err := scanAccount(s.r.QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts
-		WHERE id = (SELECT account_id FROM account_identifiers WHERE scheme = $1 AND identification = $2)`,
-		scheme, identification))
-	if errors.Is(err, sql.ErrNoRows) {
-		err = ob.ErrNotFound
-	}
+	rows, err := s.r.QueryContext(ctx, `SELECT 0, `+accountCols+` FROM accounts WHERE id = $1
+		UNION ALL
+		SELECT 1, `+accountCols+` FROM accounts
+		WHERE id = (SELECT account_id FROM account_identifiers WHERE scheme = $2 AND identification = $3)`,
+		debtorID, scheme, identification)
 	if err != nil {
-		return a, s.wrapErr(err, "account by identification %s", scheme)
+		return ob.Account{}, nil, s.wrapErr(err, "accounts of a payment from %q", debtorID)
 	}
-	return a, nil
+	defer rows.Close()
+	var (
+		debtor   ob.Account
+		creditor *ob.Account
+		found    bool
+	)
+	for rows.Next() {
+		var which int
+		a, err := scanAccount(prefixScanner{rows: rows, first: &which})
+		if err != nil {
+			return ob.Account{}, nil, s.wrapErr(err, "accounts of a payment from %q", debtorID)
+		}
+		if which == 0 {
+			debtor, found = a, true
+		} else {
+			creditor = &a
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return ob.Account{}, nil, s.wrapErr(err, "accounts of a payment from %q", debtorID)
+	}
+	if !found {
+		return ob.Account{}, nil, fmt.Errorf("sqlstore: debtor account %q: %w", debtorID, ob.ErrNotFound)
+	}
+	return debtor, creditor, nil
+}
+
+// prefixScanner scans a row's first column into first and hands the rest
+// to the scan of the row type that follows it.
+type prefixScanner struct {
+	rows  *sql.Rows
+	first any
+}
+
+func (p prefixScanner) Scan(dest ...any) error {
+	return p.rows.Scan(append([]any{p.first}, dest...)...)
 }
 
 // importIdentifiers indexes the identifications of newly imported accounts
