@@ -112,6 +112,17 @@ func (s *Store) PostWith(ctx context.Context, e ledger.Entry, also LedgerHook) (
 	return out, nil
 }
 
+// suffixScanner hands a row's columns but the last to the scan of the row
+// type they are, and scans the last into last.
+type suffixScanner struct {
+	rows *sql.Rows
+	last any
+}
+
+func (p suffixScanner) Scan(dest ...any) error {
+	return p.rows.Scan(append(dest, p.last)...)
+}
+
 // errRollback makes ledgerTx roll back without reporting an error.
 var errRollback = errors.New("sqlstore: rollback")
 
@@ -221,15 +232,25 @@ func (s *Store) postTx(ctx context.Context, tx *sql.Tx, e *ledger.Entry, ais boo
 	// PostgreSQL the locking step sits above the sort, so rows are locked
 	// in id order, the order every entry uses, and two entries never wait
 	// on each other in a cycle.
+	//
+	// The same statement asks whether the entry exists: a retry of one
+	// that committed is refused before anything is written. It reads the
+	// statement's snapshot, taken before any lock wait, so an entry of the
+	// same id committed by a post holding these accounts meanwhile is not
+	// seen; the primary key refuses that one at the insert, as
+	// ob.ErrConflict too (at the commit on PostgreSQL, see HoldWrites).
 	accounts := make(map[string]ledger.Account, len(ids))
-	var lock params
-	rows, err := tx.QueryContext(ctx, `SELECT `+ledgerAccountCols+` FROM ledger_accounts WHERE id IN `+
-		lock.in(ids)+` ORDER BY id`+s.forUpdate(false), lock...)
+	var (
+		lock params
+		dup  int
+	)
+	rows, err := tx.QueryContext(ctx, `SELECT `+ledgerAccountCols+`, (SELECT COUNT(*) FROM ledger_entries WHERE id = `+
+		lock.add(e.ID)+`) FROM ledger_accounts WHERE id IN `+lock.in(ids)+` ORDER BY id`+s.forUpdate(false), lock...)
 	if err != nil {
 		return out, s.wrapErr(err, "ledger: lock accounts")
 	}
 	for rows.Next() {
-		a, err := scanLedgerAccount(rows)
+		a, err := scanLedgerAccount(suffixScanner{rows: rows, last: &dup})
 		if err != nil {
 			rows.Close()
 			return out, s.wrapErr(err, "ledger: lock accounts")
@@ -239,21 +260,13 @@ func (s *Store) postTx(ctx context.Context, tx *sql.Tx, e *ledger.Entry, ais boo
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return out, s.wrapErr(err, "ledger: lock accounts")
 	}
+	if dup > 0 {
+		return out, fmt.Errorf("sqlstore: ledger: entry %s: %w", e.ID, ob.ErrConflict)
+	}
 	for _, id := range ids {
 		if _, ok := accounts[id]; !ok {
 			return out, ledger.UnknownAccountf("entry %s: account %q", e.ID, id)
 		}
-	}
-
-	// Under the locks: a concurrent post of the same id has committed by
-	// now if it shares an account, so this sees it (the primary key is the
-	// backstop).
-	var dup int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_entries WHERE id = $1`, e.ID).Scan(&dup); err != nil {
-		return out, s.wrapErr(err, "ledger: entry %s", e.ID)
-	}
-	if dup > 0 {
-		return out, fmt.Errorf("sqlstore: ledger: entry %s: %w", e.ID, ob.ErrConflict)
 	}
 
 	// Net change per account, and the limits.
