@@ -1,8 +1,12 @@
 // Package janitor ends consents whose ExpirationDateTime has passed: an
 // authorised consent becomes Expired and its grant and tokens are revoked;
 // one never authorised becomes Rejected (ob.Consent.Expire). It also deletes
-// idempotency keys past their 24 hours, which nothing reads any more. It runs in the
-// background of `obank serve` (Run) and once as `obank janitor` (Once).
+// idempotency keys past their 24 hours, which nothing reads any more, and
+// the short-lived security records nothing can use any more (Purge: page
+// and authorization sessions, codes, pushed requests and tokens past their
+// expiry, idle login-failure rows, event notifications the TPP has had). It
+// runs in the background of `obank serve` (Run) and once as `obank
+// janitor` (Once, PurgeKeys and Purge).
 //
 // Several instances may run at once against one PostgreSQL database: the
 // store claims each batch with FOR UPDATE SKIP LOCKED, so instances take
@@ -74,6 +78,41 @@ func PurgeKeys(ctx context.Context, p KeyPurger, now time.Time) (int, error) {
 	}
 }
 
+// Purger deletes the records nothing can use any more, up to limit per
+// table per call, and returns how many it deleted per table (the SQL store
+// implements it; sqlstore.PurgeExpired says what goes when).
+type Purger interface {
+	PurgeExpired(ctx context.Context, now time.Time, limit int) (map[string]int, error)
+}
+
+// Purge deletes every record dead at now, in batches of BatchSize*10 per
+// table (each a short statement), until no table fills its batch, and
+// returns how many it deleted per table; tables with none are left out, so
+// an empty map means nothing was deleted.
+func Purge(ctx context.Context, p Purger, now time.Time) (map[string]int, error) {
+	const limit = BatchSize * 10
+	total := map[string]int{}
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		batch, err := p.PurgeExpired(ctx, now, limit)
+		more := false
+		for table, n := range batch {
+			if n > 0 {
+				total[table] += n
+			}
+			more = more || n >= limit
+		}
+		if err != nil {
+			return total, fmt.Errorf("janitor: purge: %w", err)
+		}
+		if !more {
+			return total, nil
+		}
+	}
+}
+
 // Run sweeps at once and then every interval (DefaultInterval when zero or
 // less) until ctx is done, reading the time from now (time.Now when nil).
 // Errors are logged and retried at the next tick. It returns ctx.Err().
@@ -108,6 +147,17 @@ func Run(ctx context.Context, store ob.ConsentStore, interval time.Duration, now
 				log.ErrorContext(ctx, "idempotency key purge failed", "err", err, "deleted", n)
 			case n > 0:
 				log.InfoContext(ctx, "expired idempotency keys deleted", "count", n)
+			}
+		}
+		if p, ok := store.(Purger); ok {
+			deleted, err := Purge(ctx, p, now())
+			switch {
+			case ctx.Err() != nil:
+				return ctx.Err()
+			case err != nil:
+				log.ErrorContext(ctx, "purge failed", "err", err, "deleted", deleted)
+			case len(deleted) > 0:
+				log.InfoContext(ctx, "expired records deleted", "count", deleted)
 			}
 		}
 		select {

@@ -3,11 +3,14 @@ package janitor_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/obank/obank/internal/sqlstore"
 	"github.com/obank/obank/janitor"
@@ -15,6 +18,7 @@ import (
 	"github.com/obank/obank/obtest"
 	"github.com/obank/obank/postgres/pgtest"
 	"github.com/obank/obank/sqlite"
+	"github.com/obank/obank/web/webstore"
 )
 
 // stores are the backends the janitor runs on; postgres skips without
@@ -79,13 +83,23 @@ func TestOnceDrainsBacklog(t *testing.T) {
 	}
 }
 
-// TestRun sweeps at start and on each tick, and stops with its context.
+// TestRun sweeps at start and on each tick, purging too, and stops with
+// its context.
 func TestRun(t *testing.T) {
 	s := stores()["sqlite"](t)
 	base := obtest.FixtureTime()
 	c := obtest.NewConsent("aac-1", "tpp-1", base)
 	c.ExpirationDateTime = &base
 	if err := s.CreateConsent(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	ws, ok := s.(webstore.Store)
+	if !ok {
+		t.Fatalf("%T is not a webstore.Store", s)
+	}
+	expired := webstore.Session{ID: "ws-expired", Purpose: webstore.PurposeDashboard, CSRF: "c",
+		CreatedAt: base.Add(-time.Hour), LastSeenAt: base.Add(-time.Hour), ExpiresAt: base.Add(-time.Minute)}
+	if err := ws.CreateWebSession(context.Background(), expired); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -99,11 +113,12 @@ func TestRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status == ob.ConsentRejected {
+		_, err = ws.WebSession(context.Background(), expired.ID)
+		if got.Status == ob.ConsentRejected && ob.IsNotFound(err) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("Run did not expire the consent")
+			t.Fatalf("Run did not expire the consent (%s) and purge the expired web session (%v)", got.Status, err)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -145,5 +160,112 @@ func TestPurgeKeys(t *testing.T) {
 	}
 	if n, err := janitor.PurgeKeys(ctx, s, base.Add(25*time.Hour+30*time.Minute)); err != nil || n != 0 {
 		t.Errorf("second PurgeKeys = %d, %v; want 0", n, err)
+	}
+}
+
+// fakePurger answers PurgeExpired with its batches in turn, and err with
+// the last one.
+type fakePurger struct {
+	batches []map[string]int
+	err     error
+	limits  []int
+	nows    []time.Time
+}
+
+func (p *fakePurger) PurgeExpired(ctx context.Context, now time.Time, limit int) (map[string]int, error) {
+	p.limits = append(p.limits, limit)
+	p.nows = append(p.nows, now)
+	if len(p.limits) > len(p.batches) {
+		return nil, errors.New("fakePurger: called after its last batch")
+	}
+	b := p.batches[len(p.limits)-1]
+	if len(p.limits) == len(p.batches) {
+		return b, p.err
+	}
+	return b, nil
+}
+
+// TestPurge: Purge calls again while any table fills its batch, sums what
+// each table deleted, leaves out tables that deleted nothing, and stops at
+// an error with what it had deleted so far.
+func TestPurge(t *testing.T) {
+	const full = janitor.BatchSize * 10
+	errStore := errors.New("store down")
+	for _, tc := range []struct {
+		name    string
+		batches []map[string]int
+		err     error
+		want    map[string]int
+	}{
+		{
+			name:    "nothing",
+			batches: []map[string]int{{"web_sessions": 0, "oauth_codes": 0}},
+			want:    map[string]int{},
+		},
+		{
+			name:    "one short batch",
+			batches: []map[string]int{{"web_sessions": 3, "oauth_codes": full - 1}},
+			want:    map[string]int{"web_sessions": 3, "oauth_codes": full - 1},
+		},
+		{
+			name: "a full table asks for more until it is short",
+			batches: []map[string]int{
+				{"web_sessions": full, "oauth_codes": 2},
+				{"web_sessions": full, "oauth_codes": 0},
+				{"web_sessions": 7, "oauth_codes": 0},
+			},
+			want: map[string]int{"web_sessions": 2*full + 7, "oauth_codes": 2},
+		},
+		{
+			name: "tables fill in turn",
+			batches: []map[string]int{
+				{"web_sessions": full, "event_outbox": 1},
+				{"web_sessions": 0, "event_outbox": full},
+				{"web_sessions": 0, "event_outbox": 0},
+			},
+			want: map[string]int{"web_sessions": full, "event_outbox": full + 1},
+		},
+		{
+			name: "error keeps the counts so far",
+			batches: []map[string]int{
+				{"web_sessions": full},
+				{"web_sessions": 4},
+			},
+			err:  errStore,
+			want: map[string]int{"web_sessions": full + 4},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &fakePurger{batches: tc.batches, err: tc.err}
+			now := obtest.FixtureTime()
+			got, err := janitor.Purge(context.Background(), p, now)
+			if !errors.Is(err, tc.err) {
+				t.Errorf("Purge err = %v, want %v", err, tc.err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Purge mismatch (-want +got):\n%s", diff)
+			}
+			if len(p.limits) != len(tc.batches) {
+				t.Errorf("Purge called PurgeExpired %d times, want %d", len(p.limits), len(tc.batches))
+			}
+			for i := range p.limits {
+				if p.limits[i] != full || !p.nows[i].Equal(now) {
+					t.Errorf("call %d: PurgeExpired(%v, %d), want (%v, %d)", i, p.nows[i], p.limits[i], now, full)
+				}
+			}
+		})
+	}
+}
+
+// TestPurgeCancelled stops between batches when the context is done.
+func TestPurgeCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p := &fakePurger{batches: []map[string]int{{"web_sessions": 1}}}
+	if _, err := janitor.Purge(ctx, p, obtest.FixtureTime()); !errors.Is(err, context.Canceled) {
+		t.Errorf("Purge(cancelled) = %v, want context.Canceled", err)
+	}
+	if len(p.limits) != 0 {
+		t.Errorf("Purge(cancelled) called PurgeExpired %d times", len(p.limits))
 	}
 }

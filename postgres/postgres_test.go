@@ -138,6 +138,10 @@ func TestIdempotencyStore(t *testing.T) {
 	obtest.RunIdempotencyStoreTests(t, func(t *testing.T) obtest.IdempotencyStore { return pgtest.OpenTestStore(t) })
 }
 
+func TestPurge(t *testing.T) {
+	obtest.RunPurgeTests(t, func(t *testing.T) obtest.PurgeStore { return pgtest.OpenTestStore(t) })
+}
+
 func TestLedger(t *testing.T) {
 	raw := &obtest.RawStores{Driver: "pgx", Suffix: ""}
 	obtest.RunLedgerTests(t, func(t *testing.T) obtest.LedgerStore {

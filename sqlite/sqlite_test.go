@@ -139,6 +139,10 @@ func TestIdempotencyStore(t *testing.T) {
 	})
 }
 
+func TestPurge(t *testing.T) {
+	obtest.RunPurgeTests(t, func(t *testing.T) obtest.PurgeStore { return openTemp(t) })
+}
+
 func TestLedger(t *testing.T) {
 	raw := &obtest.RawStores{Driver: "sqlite", Suffix: "?_pragma=busy_timeout(5000)"}
 	obtest.RunLedgerTests(t, func(t *testing.T) obtest.LedgerStore {

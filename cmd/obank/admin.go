@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -158,7 +160,7 @@ func runToken(ctx context.Context, env *environment, args []string) error {
 // every --janitor-interval; this is for cron-style deployments.
 func runJanitor(ctx context.Context, env *environment, args []string) error {
 	var c storeConfig
-	fs := cli.NewFlagSet("janitor", "Expire consents past their ExpirationDateTime and delete expired idempotency keys once, then exit.", env.stderr)
+	fs := cli.NewFlagSet("janitor", "Expire consents past their ExpirationDateTime, delete expired idempotency keys and the security records nothing\ncan use any more (see the README) once, then exit.", env.stderr)
 	c.flags(fs)
 	if err := fs.Parse(args, env.getenv); err != nil {
 		return err
@@ -179,6 +181,27 @@ func runJanitor(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "%d expired idempotency keys deleted\n", purged)
+	deleted, err := janitor.Purge(ctx, store, now)
+	if err != nil {
+		return err
+	}
+	tables := slices.Sorted(maps.Keys(deleted))
+	total := 0
+	for _, t := range tables {
+		total += deleted[t]
+	}
+	fmt.Fprintf(env.stdout, "%d expired records deleted", total)
+	for i, t := range tables {
+		sep := ", "
+		if i == 0 {
+			sep = " ("
+		}
+		fmt.Fprintf(env.stdout, "%s%s %d", sep, t, deleted[t])
+	}
+	if len(tables) > 0 {
+		fmt.Fprint(env.stdout, ")")
+	}
+	fmt.Fprintln(env.stdout)
 	return nil
 }
 

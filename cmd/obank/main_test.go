@@ -23,6 +23,7 @@ import (
 	"github.com/obank/obank/obtest"
 	"github.com/obank/obank/postgres/pgtest"
 	"github.com/obank/obank/sqlite"
+	"github.com/obank/obank/web/webstore"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -648,13 +649,21 @@ func TestJanitorCommand(t *testing.T) {
 	if err := store.CreateConsent(ctx, c); err != nil {
 		t.Fatal(err)
 	}
+	// A page session that expired an hour ago, and a live one.
+	for id, expires := range map[string]time.Time{"ws-old": now.Add(-time.Hour), "ws-live": now.Add(time.Hour)} {
+		if err := store.CreateWebSession(ctx, webstore.Session{ID: id, Purpose: "dashboard", CSRF: "x",
+			CreatedAt: now.Add(-2 * time.Hour), LastSeenAt: now.Add(-2 * time.Hour), ExpiresAt: expires}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	store.Close()
 	var out bytes.Buffer
 	env := &environment{stdout: &out, stderr: &out, getenv: func(string) string { return "" }}
 	if err := run(ctx, env, []string{"janitor", "--data-dir", dir}); err != nil {
 		t.Fatalf("janitor: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "1 consents expired") {
+	if !strings.Contains(out.String(), "1 consents expired") ||
+		!strings.Contains(out.String(), "1 expired records deleted (web_sessions 1)") {
 		t.Errorf("janitor output = %q", out.String())
 	}
 	store, err = sqlite.OpenDir(ctx, dir, sqlite.Options{})
@@ -664,6 +673,12 @@ func TestJanitorCommand(t *testing.T) {
 	defer store.Close()
 	if got, err := store.Consent(ctx, "aac-1"); err != nil || got.Status != ob.ConsentRejected {
 		t.Errorf("consent after janitor: %v, %v; want Rejected", got.Status, err)
+	}
+	if _, err := store.WebSession(ctx, "ws-old"); !ob.IsNotFound(err) {
+		t.Errorf("expired page session after janitor: %v, want gone", err)
+	}
+	if _, err := store.WebSession(ctx, "ws-live"); err != nil {
+		t.Errorf("live page session after janitor: %v", err)
 	}
 }
 

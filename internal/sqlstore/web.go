@@ -83,18 +83,18 @@ func (s *Store) DeleteWebSession(ctx context.Context, id string) error {
 	return nil
 }
 
-// PurgeWebSessions deletes the sessions that expired before now.
+// PurgeWebSessions deletes up to webSessionPurgeLimit sessions that expired
+// before now and returns how many. The pages call it on every new
+// authorization, so it is bounded to keep that request short; the janitor
+// (PurgeExpired) deletes any backlog.
 func (s *Store) PurgeWebSessions(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM web_sessions WHERE expires_at < $1`, micros(now))
-	if err != nil {
-		return 0, s.wrapErr(err, "purge web sessions")
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, s.wrapErr(err, "purge web sessions")
-	}
-	return int(n), nil
+	return s.purge(ctx, webSessionsRule, now, webSessionPurgeLimit)
 }
+
+// webSessionPurgeLimit is how many sessions PurgeWebSessions deletes at
+// most: more than one authorization's worth, so the table shrinks even
+// without the janitor.
+const webSessionPurgeLimit = 100
 
 // LoginThrottle returns the failed-login state of username.
 func (s *Store) LoginThrottle(ctx context.Context, username string) (webstore.LoginThrottle, error) {
