@@ -58,7 +58,10 @@ type paymentDetails struct {
 	PayeeAccount  string // masked
 	Reference     string
 	ExecutionDate string // scheduled payments
-	Standing      *standingView
+	// Arrives says when a payment by a scheme slower than Faster Payments
+	// reaches the payee ("" for Faster Payments: at once).
+	Arrives  string
+	Standing *standingView
 	// named is the debtor account the app named, masked ("" if none).
 	named    string
 	currency string
@@ -128,6 +131,14 @@ func readPayment(c ob.Consent) (*paymentDetails, error) {
 	switch c.Kind {
 	case ob.KindDomesticPayment:
 		v.Ask = "make a payment"
+		// The customer should know before approving that the money takes
+		// days (payments.Settlement; a payment within the bank is at once).
+		switch o.Instrument {
+		case payments.InstrumentBACS:
+			v.Arrives = "by Bacs: in about three working days (at once to an account at OBank)"
+		case payments.InstrumentCHAPS:
+			v.Arrives = "by CHAPS: the same working day if made before the bank's cut-off, else the next"
+		}
 	case ob.KindDomesticScheduledPayment:
 		v.Ask = "schedule a payment"
 		v.ExecutionDate = date(o.At)

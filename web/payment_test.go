@@ -337,6 +337,27 @@ func TestScheduledAndStandingOrderPages(t *testing.T) {
 	wantBody(t, "scheduled payment page", page.Body, "Approve a scheduled payment", "asks you to schedule a payment",
 		"£1,250.50", "Rent March", "Payment date", "14 March 2031")
 
+	// A payment by Bacs says it takes days; by Faster Payments it says
+	// nothing of the kind.
+	for _, tt := range []struct{ instrument, want string }{
+		{payments.InstrumentBACS, "by Bacs: in about three working days"},
+		{payments.InstrumentCHAPS, "by CHAPS: the same working day"},
+		{payments.InstrumentFPS, ""},
+	} {
+		in := domesticInitiation(nil)
+		in.LocalInstrument = tt.instrument
+		st.clock.Advance(30 * time.Second)
+		b := st.browser()
+		page := st.signInTo(b, st.createPaymentConsent(ob.KindDomesticPayment, in), oauth.ScopePayments)
+		if tt.want == "" {
+			if strings.Contains(page.Body, "Arrives") {
+				t.Errorf("%s payment page says when it arrives:\n%s", tt.instrument, page.Body)
+			}
+			continue
+		}
+		wantBody(t, tt.instrument+" payment page", page.Body, "Arrives", tt.want)
+	}
+
 	recurring := payments.Amount{Amount: "40", Currency: "GBP"}
 	final := payments.Amount{Amount: "15", Currency: "GBP"}
 	standing := payments.StandingOrderInitiation{
