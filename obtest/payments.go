@@ -904,7 +904,7 @@ func testFundsConfirmation(t *testing.T, s PaymentStore) {
 }
 
 // testRiskHistory: the account's debits since a time, the newest limit of
-// them, decoded whole, and its beneficiaries' creditor accounts.
+// them, and its beneficiaries' creditor accounts.
 func testRiskHistory(t *testing.T, s PaymentStore) {
 	ctx := context.Background()
 	data := Fixture()
@@ -921,13 +921,18 @@ func testRiskHistory(t *testing.T, s PaymentStore) {
 		BookingDateTime: base.Add(90 * time.Minute), Amount: gbp(5000)})
 	MustImport(t, s, data)
 
-	ids := func(txs []ob.Transaction) []string {
+	// Debit i is -(i+1).00 at base + i hours, paid to one account; the
+	// debits are named by that index.
+	ids := func(ds []payments.PastDebit) []string {
 		var out []string
-		for _, tx := range txs {
-			if tx.AccountID != Acc1 || tx.Amount.Minor >= 0 {
-				t.Errorf("RiskHistory returned %s of %s for %s", tx.ID, tx.AccountID, tx.Amount)
+		for _, d := range ds {
+			i := int(-d.Amount.Minor/100) - 1
+			if i < 0 || i > 4 || d.Amount != gbp(-100*int64(i+1)) || !d.At.Equal(base.Add(time.Duration(i)*time.Hour)) ||
+				d.CreditorScheme != ob.SchemeSortCodeAccountNumber || d.CreditorIdentification != "40400411270111" {
+				t.Errorf("RiskHistory returned %+v, not one of the debits", d)
+				continue
 			}
-			out = append(out, tx.ID)
+			out = append(out, fmt.Sprintf("debit-%d", i))
 		}
 		slices.Sort(out)
 		return out
@@ -936,23 +941,24 @@ func testRiskHistory(t *testing.T, s PaymentStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := h.Debits
-	if want := []string{"debit-0", "debit-1", "debit-2", "debit-3", "debit-4"}; !slices.Equal(ids(got), want) {
-		t.Errorf("RiskHistory since base = %v, want %v", ids(got), want)
+	if want := []string{"debit-0", "debit-1", "debit-2", "debit-3", "debit-4"}; !slices.Equal(ids(h.Debits), want) {
+		t.Errorf("RiskHistory since base = %v, want %v", ids(h.Debits), want)
 	}
-	// The newest two only; each decoded whole.
+	// The newest two only.
 	h, err = s.RiskHistory(ctx, Acc1, base, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got = h.Debits
-	if want := []string{"debit-3", "debit-4"}; !slices.Equal(ids(got), want) {
-		t.Errorf("RiskHistory limit 2 = %v, want %v", ids(got), want)
+	if want := []string{"debit-3", "debit-4"}; !slices.Equal(ids(h.Debits), want) {
+		t.Errorf("RiskHistory limit 2 = %v, want %v", ids(h.Debits), want)
 	}
-	for _, tx := range got {
-		if tx.CreditorAccount == nil || tx.CreditorAccount.Identification != "40400411270111" || tx.Reference == "" {
-			t.Errorf("debit %s decoded as %+v", tx.ID, tx)
-		}
+	// A debit without a creditor account has none.
+	cash := ob.Transaction{ID: "cash-1", AccountID: Acc1, Status: ob.TxBooked, BookingDateTime: base.Add(5 * time.Hour),
+		Amount: gbp(-2000)}
+	MustImport(t, s, &ob.BankData{Transactions: []ob.Transaction{cash}})
+	if h, err := s.RiskHistory(ctx, Acc1, base.Add(5*time.Hour), 10); err != nil || len(h.Debits) != 1 ||
+		h.Debits[0].Amount != gbp(-2000) || h.Debits[0].CreditorScheme != "" || h.Debits[0].CreditorIdentification != "" {
+		t.Errorf("RiskHistory of a cash debit = %+v, %v", h.Debits, err)
 	}
 	if h, err := s.RiskHistory(ctx, Acc1, base.Add(10*time.Hour), 10); err != nil || len(h.Debits) != 0 {
 		t.Errorf("RiskHistory after everything = %v, %v", h.Debits, err)

@@ -383,11 +383,12 @@ func (s *Service) history(ctx context.Context, accountID string, now time.Time) 
 	if err != nil {
 		return risk.History{}, fmt.Errorf("payments: risk history: %w", err)
 	}
-	h := risk.History{KnownPayees: map[string]bool{}}
-	for _, t := range past.Debits {
-		pp := risk.PastPayment{Amount: t.Amount.Abs(), At: t.BookingDateTime}
-		if a := t.CreditorAccount; a != nil && a.Identification != "" {
-			pp.Payee = risk.PayeeKey(a.SchemeName, a.Identification)
+	h := risk.History{KnownPayees: make(map[string]bool, len(past.SavedPayees)),
+		Payments: make([]risk.PastPayment, 0, len(past.Debits))}
+	for _, d := range past.Debits {
+		pp := risk.PastPayment{Amount: d.Amount.Abs(), At: d.At}
+		if d.CreditorIdentification != "" {
+			pp.Payee = risk.PayeeKey(d.CreditorScheme, d.CreditorIdentification)
 		}
 		h.Payments = append(h.Payments, pp)
 	}

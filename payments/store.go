@@ -73,9 +73,19 @@ type PaymentStore interface {
 type RiskHistory struct {
 	// Debits are the account's debits booked at or after the time asked
 	// for, the newest limit of them, in no particular order.
-	Debits []ob.Transaction
+	Debits []PastDebit
 	// SavedPayees are the creditor accounts of its beneficiaries.
 	SavedPayees []ob.AccountIdentification
+}
+
+// PastDebit is one of an account's past debits, as much of it as fraud
+// scoring reads: a few hundred are read for every payment.
+type PastDebit struct {
+	At     time.Time
+	Amount ob.Money // negative
+	// CreditorScheme and CreditorIdentification name the account paid;
+	// empty for a debit without one (a card payment, cash).
+	CreditorScheme, CreditorIdentification string
 }
 
 // Tx is the unit of work of one write transaction (see Idempotent and

@@ -162,8 +162,24 @@ func (s *Store) RiskHistory(ctx context.Context, accountID string, since time.Ti
 	if err != nil {
 		return h, s.wrapErr(err, "risk history of %q", accountID)
 	}
-	if h.Debits, err = decodeTxRecords(recs, make([]ob.Transaction, 0, limit), &txAlloc{n: limit}); err != nil {
-		return h, s.wrapErr(err, "risk history of %q", accountID)
+	// Each record is decoded into one scratch transaction and only what
+	// scoring reads is kept: the records are the bulk of the read.
+	var sc txScratch
+	h.Debits = make([]payments.PastDebit, 0, min(limit, 256))
+	for d := (partsDec{s: recs}); d.s != ""; {
+		rec := d.field()
+		if d.bad {
+			return h, s.wrapErr(errTxParts, "risk history of %q", accountID)
+		}
+		t, _, err := sc.decode(rec)
+		if err != nil {
+			return h, s.wrapErr(err, "risk history of %q", accountID)
+		}
+		pd := payments.PastDebit{At: t.BookingDateTime, Amount: t.Amount}
+		if c := t.CreditorAccount; c != nil {
+			pd.CreditorScheme, pd.CreditorIdentification = c.SchemeName, c.Identification
+		}
+		h.Debits = append(h.Debits, pd)
 	}
 	for line := range strings.SplitSeq(accounts, "\n") {
 		var a *accountIDJSON
