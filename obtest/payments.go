@@ -30,7 +30,16 @@ type PaymentStore interface {
 
 // RunPaymentStoreTests runs the payments.PaymentStore contract suite. open
 // must return a fresh, empty store for each call.
-func RunPaymentStoreTests(t *testing.T, open func(t *testing.T) PaymentStore) {
+// PaymentStoreOptions are what RunPaymentStoreTests needs beyond the
+// stores.
+type PaymentStoreOptions struct {
+	// ForgetRisk sets the risk column of the account's transactions to
+	// NULL behind the store's back, as it is for rows written before the
+	// column existed (migration 0012).
+	ForgetRisk func(t *testing.T, s PaymentStore, accountID string)
+}
+
+func RunPaymentStoreTests(t *testing.T, open func(t *testing.T) PaymentStore, opts PaymentStoreOptions) {
 	t.Run("RoundTrip", func(t *testing.T) { testPaymentRoundTrip(t, open(t)) })
 	t.Run("Update", func(t *testing.T) { testPaymentUpdate(t, open(t)) })
 	t.Run("Executions", func(t *testing.T) { testPaymentExecutions(t, open(t)) })
@@ -42,7 +51,7 @@ func RunPaymentStoreTests(t *testing.T, open func(t *testing.T) PaymentStore) {
 	t.Run("RunDueConcurrent", func(t *testing.T) { testRunDueConcurrent(t, open(t)) })
 	t.Run("AISViews", func(t *testing.T) { testPaymentAISViews(t, open(t)) })
 	t.Run("PaymentAccounts", func(t *testing.T) { testPaymentAccounts(t, open(t)) })
-	t.Run("RiskHistory", func(t *testing.T) { testRiskHistory(t, open(t)) })
+	t.Run("RiskHistory", func(t *testing.T) { testRiskHistory(t, open(t), opts) })
 	t.Run("TPPPaymentStats", func(t *testing.T) { testTPPPaymentStats(t, open(t)) })
 	t.Run("FundsConfirmation", func(t *testing.T) { testFundsConfirmation(t, open(t)) })
 }
@@ -905,7 +914,7 @@ func testFundsConfirmation(t *testing.T, s PaymentStore) {
 
 // testRiskHistory: the account's debits since a time, the newest limit of
 // them, and its beneficiaries' creditor accounts.
-func testRiskHistory(t *testing.T, s PaymentStore) {
+func testRiskHistory(t *testing.T, s PaymentStore, opts PaymentStoreOptions) {
 	ctx := context.Background()
 	data := Fixture()
 	// Debits of Acc1 an hour apart, and a credit, after the fixture's own.
@@ -951,6 +960,18 @@ func testRiskHistory(t *testing.T, s PaymentStore) {
 	}
 	if want := []string{"debit-3", "debit-4"}; !slices.Equal(ids(h.Debits), want) {
 		t.Errorf("RiskHistory limit 2 = %v, want %v", ids(h.Debits), want)
+	}
+	// Rows written before the risk column are read from their records,
+	// to the same answer.
+	if opts.ForgetRisk == nil {
+		t.Fatal("PaymentStoreOptions.ForgetRisk is required")
+	}
+	opts.ForgetRisk(t, s, Acc1)
+	for limit, want := range map[int][]string{10: {"debit-0", "debit-1", "debit-2", "debit-3", "debit-4"}, 2: {"debit-3", "debit-4"}} {
+		h, err := s.RiskHistory(ctx, Acc1, base, limit)
+		if err != nil || !slices.Equal(ids(h.Debits), want) {
+			t.Errorf("RiskHistory limit %d from records = %v, %v; want %v", limit, ids(h.Debits), err, want)
+		}
 	}
 	// A debit without a creditor account has none.
 	cash := ob.Transaction{ID: "cash-1", AccountID: Acc1, Status: ob.TxBooked, BookingDateTime: base.Add(5 * time.Hour),

@@ -170,7 +170,21 @@ func TestLedger(t *testing.T) {
 }
 
 func TestPaymentStore(t *testing.T) {
-	obtest.RunPaymentStoreTests(t, func(t *testing.T) obtest.PaymentStore { return pgtest.OpenTestStore(t) })
+	raw := &obtest.RawStores{Driver: "pgx", Suffix: ""}
+	obtest.RunPaymentStoreTests(t, func(t *testing.T) obtest.PaymentStore {
+		dsn := pgtest.SchemaDSN(t)
+		s, err := postgres.Open(context.Background(), dsn, postgres.Options{MaxConns: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		raw.Add(s, dsn)
+		return s
+	}, obtest.PaymentStoreOptions{ForgetRisk: func(t *testing.T, s obtest.PaymentStore, accountID string) {
+		if _, err := raw.DB(t, s).Exec(`UPDATE transactions SET risk = NULL WHERE account_id = $1`, accountID); err != nil {
+			t.Fatal(err)
+		}
+	}})
 }
 
 func TestSecretSealing(t *testing.T) {

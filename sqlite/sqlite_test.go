@@ -169,7 +169,21 @@ func TestLedger(t *testing.T) {
 }
 
 func TestPaymentStore(t *testing.T) {
-	obtest.RunPaymentStoreTests(t, func(t *testing.T) obtest.PaymentStore { return openTemp(t) })
+	raw := &obtest.RawStores{Driver: "sqlite", Suffix: "?_pragma=busy_timeout(5000)"}
+	obtest.RunPaymentStoreTests(t, func(t *testing.T) obtest.PaymentStore {
+		path := filepath.Join(t.TempDir(), "obank.db")
+		s, err := sqlite.Open(context.Background(), path, sqlite.Options{})
+		if err != nil {
+			t.Fatalf("sqlite.Open: %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		raw.Add(s, path)
+		return s
+	}, obtest.PaymentStoreOptions{ForgetRisk: func(t *testing.T, s obtest.PaymentStore, accountID string) {
+		if _, err := raw.DB(t, s).Exec(`UPDATE transactions SET risk = NULL WHERE account_id = $1`, accountID); err != nil {
+			t.Fatal(err)
+		}
+	}})
 }
 
 func TestSecretSealing(t *testing.T) {

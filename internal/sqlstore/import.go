@@ -79,7 +79,7 @@ func (s *Store) importData(ctx context.Context, tx *sql.Tx, d *ob.BankData) erro
 			}},
 		{"transactions", txCols, len(d.Transactions), func(i int, e *jsonEnc) []any {
 			t := &d.Transactions[i]
-			row := []any{t.ID, t.AccountID, micros(t.BookingDateTime), t.Amount.Minor, encodeTxRecord(t)}
+			row := []any{t.ID, t.AccountID, micros(t.BookingDateTime), t.Amount.Minor, encodeTxRecord(t), encodeRiskRecord(t)}
 			if seq > 0 {
 				row = append(row, seq+int64(i))
 			}

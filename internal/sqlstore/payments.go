@@ -143,43 +143,37 @@ func identifierKey(scheme, identification string) (string, string) {
 
 // RiskHistory returns the account's newest debits since a time, at most
 // limit, in no particular order, and its beneficiaries' creditor accounts;
-// see payments.PaymentStore. One statement: risk scoring runs it for every
-// payment consent and payment. The debits' records come as one value, like
-// a transactions page; the creditor accounts as their JSON texts, one a
-// line (compact JSON has no raw newline).
+// see payments.PaymentStore. Risk scoring runs it for every payment consent
+// and payment, so it is one statement that reads little: the debits' short
+// risk records (migration 0012) as one value, and the creditor accounts as
+// their JSON texts, one a line (compact JSON has no raw newline). Debits
+// written before the risk column existed have none; when any of the newest
+// is one of them, their full records are read instead (a second
+// statement, until they age out of the window).
 func (s *Store) RiskHistory(ctx context.Context, accountID string, since time.Time, limit int) (payments.RiskHistory, error) {
 	var (
-		h              payments.RiskHistory
-		recs, accounts string
+		h               payments.RiskHistory
+		risks, accounts string
+		withoutRisk     int64
 	)
-	err := s.r.QueryRowContext(ctx, `SELECT
-		(SELECT COALESCE(string_agg(rec, ''), '') FROM
-			(SELECT rec FROM transactions WHERE account_id = $1 AND booking_time >= $2 AND amount_minor < 0
-			ORDER BY booking_time DESC, id DESC LIMIT $3) AS debits),
-		(SELECT COALESCE(string_agg(creditor_account, $4), '') FROM beneficiaries
-			WHERE account_id = $1 AND creditor_account IS NOT NULL)`,
-		accountID, micros(since), max(limit, 0), "\n").Scan(&recs, &accounts)
+	limit = max(limit, 0)
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(string_agg(risk, ''), ''), COUNT(*) - COUNT(risk),
+			(SELECT COALESCE(string_agg(creditor_account, $4), '') FROM beneficiaries
+				WHERE account_id = $1 AND creditor_account IS NOT NULL)
+		FROM (SELECT risk FROM transactions WHERE account_id = $1 AND booking_time >= $2 AND amount_minor < 0
+			ORDER BY booking_time DESC, id DESC LIMIT $3) AS debits`,
+		accountID, micros(since), limit, "\n").Scan(&risks, &withoutRisk, &accounts)
 	if err != nil {
 		return h, s.wrapErr(err, "risk history of %q", accountID)
 	}
-	// Each record is decoded into one scratch transaction and only what
-	// scoring reads is kept: the records are the bulk of the read.
-	var sc txScratch
 	h.Debits = make([]payments.PastDebit, 0, min(limit, 256))
-	for d := (partsDec{s: recs}); d.s != ""; {
-		rec := d.field()
-		if d.bad {
-			return h, s.wrapErr(errTxParts, "risk history of %q", accountID)
-		}
-		t, _, err := sc.decode(rec)
-		if err != nil {
-			return h, s.wrapErr(err, "risk history of %q", accountID)
-		}
-		pd := payments.PastDebit{At: t.BookingDateTime, Amount: t.Amount}
-		if c := t.CreditorAccount; c != nil {
-			pd.CreditorScheme, pd.CreditorIdentification = c.SchemeName, c.Identification
-		}
-		h.Debits = append(h.Debits, pd)
+	if withoutRisk == 0 {
+		h.Debits, err = decodeRiskRecords(risks, h.Debits)
+	} else {
+		h.Debits, err = s.debitsFromRecords(ctx, accountID, since, limit, h.Debits)
+	}
+	if err != nil {
+		return h, s.wrapErr(err, "risk history of %q", accountID)
 	}
 	for line := range strings.SplitSeq(accounts, "\n") {
 		var a *accountIDJSON
@@ -191,6 +185,36 @@ func (s *Store) RiskHistory(ctx context.Context, accountID string, since time.Ti
 		}
 	}
 	return h, nil
+}
+
+// debitsFromRecords reads RiskHistory's debits from their full records,
+// decoding each into one scratch transaction and keeping what scoring
+// reads.
+func (s *Store) debitsFromRecords(ctx context.Context, accountID string, since time.Time, limit int,
+	ds []payments.PastDebit) ([]payments.PastDebit, error) {
+	var recs string
+	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(string_agg(rec, ''), '') FROM
+		(SELECT rec FROM transactions WHERE account_id = $1 AND booking_time >= $2 AND amount_minor < 0
+		ORDER BY booking_time DESC, id DESC LIMIT $3) AS debits`, accountID, micros(since), limit).Scan(&recs); err != nil {
+		return ds, err
+	}
+	var sc txScratch
+	for d := (partsDec{s: recs}); d.s != ""; {
+		rec := d.field()
+		if d.bad {
+			return ds, errTxParts
+		}
+		t, _, err := sc.decode(rec)
+		if err != nil {
+			return ds, err
+		}
+		pd := payments.PastDebit{At: t.BookingDateTime, Amount: t.Amount}
+		if c := t.CreditorAccount; c != nil {
+			pd.CreditorScheme, pd.CreditorIdentification = c.SchemeName, c.Identification
+		}
+		ds = append(ds, pd)
+	}
+	return ds, nil
 }
 
 // PaymentAccounts returns the debtor account and the bank's account with

@@ -462,7 +462,7 @@ func txWhere(p *params, q ob.TransactionQuery, snapshot int64, from, to *time.Ti
 // transaction is the highest there will be until it commits. PostgreSQL's
 // seq is an identity column.
 func (s *Store) txInsertColumns(ctx context.Context, tx *sql.Tx, n int) ([]string, int64, error) {
-	cols := []string{"id", "account_id", "booking_time", "amount_minor", "rec"}
+	cols := []string{"id", "account_id", "booking_time", "amount_minor", "rec", "risk"}
 	if n == 0 || s.dialect.Name != "sqlite" {
 		return cols, 0, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/obank/obank/ob"
+	"github.com/obank/obank/payments"
 )
 
 // The rec column of transactions holds the whole transaction, in one
@@ -424,6 +425,45 @@ func encodeTxRecord(t *ob.Transaction) string {
 	b := make(partsEnc, 0, len(body)+8)
 	b.field(string(body))
 	return string(b)
+}
+
+// encodeRiskRecord returns the risk column of a transaction: for a debit,
+// a record (length-prefixed, so that a run of them concatenated splits like
+// rec values) of its booking time, amount, currency and creditor account;
+// for anything else nil (NULL).
+func encodeRiskRecord(t *ob.Transaction) any {
+	if t.Amount.Minor >= 0 {
+		return nil
+	}
+	body := make(partsEnc, 0, 64)
+	body.field(strconv.FormatInt(micros(t.BookingDateTime), 10))
+	body.field(strconv.FormatInt(t.Amount.Minor, 10))
+	body.field(t.Amount.Currency)
+	if c := t.CreditorAccount; c != nil {
+		body.fields(c.SchemeName, c.Identification)
+	} else {
+		body.fields("", "")
+	}
+	b := make(partsEnc, 0, len(body)+4)
+	b.field(string(body))
+	return string(b)
+}
+
+// decodeRiskRecords appends the debits of a run of risk records to ds.
+func decodeRiskRecords(s string, ds []payments.PastDebit) ([]payments.PastDebit, error) {
+	d := partsDec{s: s}
+	for d.s != "" {
+		r := partsDec{s: d.field()}
+		booking, ok1 := parseCanonicalInt(r.field())
+		minor, ok2 := parseCanonicalInt(r.field())
+		currency, scheme, id := r.field(), r.field(), r.field()
+		if d.bad || r.bad || !ok1 || !ok2 || r.s != "" {
+			return ds, errTxParts
+		}
+		ds = append(ds, payments.PastDebit{At: fromMicros(booking), Amount: ob.Money{Minor: minor, Currency: currency},
+			CreditorScheme: scheme, CreditorIdentification: id})
+	}
+	return ds, nil
 }
 
 // plainMark starts the body of a record whose bytes are all plain text.
