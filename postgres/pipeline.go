@@ -166,22 +166,24 @@ func (t *heldTx) queue(query string, args []any, r *heldResult) {
 	t.results = append(t.results, r)
 }
 
-// flush sends the held statements, then tail (the COMMIT), in one round
-// trip and records each statement's outcome. It returns the first error.
-func (t *heldTx) flush(ctx context.Context, tail ...string) error {
-	for _, q := range tail {
-		t.queue(q, nil, nil)
+// send sends the held statements, and last when it is not "", in one
+// batch, reads the held statements' outcomes into their results and
+// returns the batch, positioned at last's result, with the first error and
+// the command tag of the last held statement.
+func (t *heldTx) send(ctx context.Context, last string, args []any) (pgx.BatchResults, string, error) {
+	held := t.results
+	if last != "" {
+		t.queue(last, args, nil)
 	}
-	if t.batch.Len() == 0 {
-		return nil
-	}
-	batch, results := t.batch, t.results
+	batch := t.batch
 	t.batch, t.results = pgx.Batch{}, nil
 	t.begun = true
 	br := t.c.Conn.Conn().SendBatch(ctx, &batch)
-	var first error
-	var lastTag string
-	for _, r := range results {
+	var (
+		first   error
+		lastTag string
+	)
+	for _, r := range held {
 		tag, err := br.Exec()
 		if err != nil && first == nil {
 			first = err
@@ -191,6 +193,19 @@ func (t *heldTx) flush(ctx context.Context, tail ...string) error {
 		}
 		lastTag = tag.String()
 	}
+	return br, lastTag, first
+}
+
+// flush sends the held statements, then tail (the COMMIT), in one round
+// trip and records each statement's outcome. It returns the first error.
+func (t *heldTx) flush(ctx context.Context, tail ...string) error {
+	for _, q := range tail {
+		t.queue(q, nil, nil)
+	}
+	if t.batch.Len() == 0 {
+		return nil
+	}
+	br, lastTag, first := t.send(ctx, "", nil)
 	if err := br.Close(); err != nil && first == nil {
 		first = err
 	}
@@ -206,21 +221,7 @@ func (t *heldTx) flush(ctx context.Context, tail ...string) error {
 // and returns query's rows, which hold the connection until closed. A held
 // statement's error is the query's.
 func (t *heldTx) flushQuery(ctx context.Context, query string, args []any) (driver.Rows, error) {
-	t.queue(query, args, nil)
-	batch, results := t.batch, t.results[:len(t.results)-1]
-	t.batch, t.results = pgx.Batch{}, nil
-	t.begun = true
-	br := t.c.Conn.Conn().SendBatch(ctx, &batch)
-	var first error
-	for _, r := range results {
-		tag, err := br.Exec()
-		if err != nil && first == nil {
-			first = err
-		}
-		if r != nil {
-			r.done, r.rows, r.err = true, tag.RowsAffected(), err
-		}
-	}
+	br, _, first := t.send(ctx, query, args)
 	rows, err := br.Query()
 	if first == nil {
 		first = err
