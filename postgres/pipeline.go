@@ -128,10 +128,18 @@ func (c *pipelineConn) PrepareContext(ctx context.Context, query string) (driver
 	return &pipelineStmt{c: c, query: query}, nil
 }
 
-// ResetSession drops what a transaction that was never ended left behind
-// (database/sql always ends them; this is a backstop).
+// ResetSession ends a held transaction that was left open before the
+// connection goes back to the pool (database/sql always ends them; this is
+// a backstop).
 func (c *pipelineConn) ResetSession(ctx context.Context) error {
-	c.tx = nil
+	if t := c.tx; t != nil {
+		c.tx = nil
+		if t.begun {
+			if err := t.rollback(); err != nil {
+				return driver.ErrBadConn
+			}
+		}
+	}
 	return c.Conn.ResetSession(ctx)
 }
 
