@@ -212,13 +212,18 @@ func (s *Store) recordKey(ctx context.Context, tx *sql.Tx, req IdempotencyReques
 
 // DeleteExpiredIdempotencyKeys removes up to limit keys expired at now (the
 // janitor's sweep; an expired key is ignored, and replaced, even before it
-// is swept) and returns how many it removed.
+// is swept) and returns how many it removed. On PostgreSQL the keys are
+// locked as they are chosen, skipping any another transaction holds: two
+// janitors take different keys rather than wait on each other, and a key
+// that a new request is taking over (claimKey) is left to it rather than
+// deleted once it is live again.
 func (s *Store) DeleteExpiredIdempotencyKeys(ctx context.Context, now time.Time, limit int) (int, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
 	r, err := s.w.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE (tpp_id, key) IN
-		(SELECT tpp_id, key FROM idempotency_keys WHERE expires_at <= $1 LIMIT $2)`, micros(now), limit)
+		(SELECT tpp_id, key FROM idempotency_keys WHERE expires_at <= $1 LIMIT $2`+s.forUpdate(true)+`)`,
+		micros(now), limit)
 	if err != nil {
 		return 0, s.wrapErr(err, "idempotency: delete expired")
 	}
