@@ -258,7 +258,7 @@ func newHarnessOn(tb testing.TB, s Store, clock *testClock, opts ...harnessOptio
 // hostnames would run: its configuration names the first instance's URLs
 // (so assertions, issuer and endpoints agree), while the returned harness
 // sends requests to the new instance's own listeners.
-func (h *harness) newInstance() *harness {
+func (h *harness) newInstance(opts ...func(*Config)) *harness {
 	h.t.Helper()
 	h2 := *h
 	h2.Keys = h.newKeyManager(h.Sealer)
@@ -271,6 +271,10 @@ func (h *harness) newInstance() *harness {
 	h.t.Cleanup(h2.MTLS.Close)
 	cfg := h.cfg
 	cfg.Keys = h2.Keys
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h2.cfg = cfg
 	h2.Server = NewServer(cfg)
 	h2.Server.Public(pubMux)
 	h2.Server.MTLS(mtlsMux)

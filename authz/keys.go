@@ -30,6 +30,10 @@ type KeyStore interface {
 	SigningKeys(ctx context.Context, now time.Time) ([]oauth.SigningKey, error)
 	CreateSigningKey(ctx context.Context, k oauth.SigningKey) error
 	RetireSigningKey(ctx context.Context, kid string, at, publishUntil time.Time) error
+	// ResealSigningKey replaces a key's sealed form old with sealed (the
+	// same key under the current secret); ob.ErrConflict when the stored
+	// form is not old any more (another instance resealed it).
+	ResealSigningKey(ctx context.Context, kid string, old, sealed []byte) error
 }
 
 // KeyConfig configures a KeyManager. Store, Sealer and Issue are required.
@@ -225,6 +229,9 @@ func (m *KeyManager) loadLocked(ctx context.Context, force bool) error {
 		if err != nil {
 			return err
 		}
+		if err := m.resealLocked(ctx, k); err != nil {
+			return err
+		}
 		keys = append(keys, k)
 	}
 	// Active keys first, then newest first: the store returns newest
@@ -264,6 +271,29 @@ func (m *KeyManager) loadLocked(ctx context.Context, force bool) error {
 		}
 	}
 	m.keys, m.current, m.public, m.loadedAt = keys, current, set, now
+	return nil
+}
+
+// resealLocked seals k again under the current secret when the master
+// secret is being rotated and k was sealed under a previous one, so that
+// the previous secret can be dropped once every instance has run with the
+// new one. m.mu is held.
+func (m *KeyManager) resealLocked(ctx context.Context, k *serverKey) error {
+	if !m.cfg.Sealer.Rotating() || m.cfg.Sealer.SealedWithCurrent(k.rec.SealedKey) {
+		return nil
+	}
+	sealed, err := m.cfg.Sealer.SealPrivateKey(k.priv, sealAD(k.rec.KID))
+	if err != nil {
+		return fmt.Errorf("authz: reseal signing key %s: %w", k.rec.KID, err)
+	}
+	switch err := m.cfg.Store.ResealSigningKey(ctx, k.rec.KID, k.rec.SealedKey, sealed); {
+	case err == nil:
+		k.rec.SealedKey = sealed
+	case ob.ErrorCode(err) == ob.CodeConflict:
+		// Another instance resealed it first; its form opens as well.
+	default:
+		return fmt.Errorf("authz: reseal signing key %s: %w", k.rec.KID, err)
+	}
 	return nil
 }
 

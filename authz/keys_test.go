@@ -68,6 +68,21 @@ func (m *memKeyStore) RetireSigningKey(_ context.Context, kid string, at, until 
 	return ob.ErrNotFound
 }
 
+func (m *memKeyStore) ResealSigningKey(_ context.Context, kid string, old, sealed []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i := range m.keys {
+		if m.keys[i].KID == kid {
+			if !bytes.Equal(m.keys[i].SealedKey, old) {
+				return ob.ErrConflict
+			}
+			m.keys[i].SealedKey = sealed
+			return nil
+		}
+	}
+	return ob.ErrNotFound
+}
+
 // keyFixture is a sandbox, a clock and a sealer for key-manager tests.
 type keyFixture struct {
 	dir    *sandbox.Directory
@@ -217,6 +232,41 @@ func TestKeyManagerSealedAtRest(t *testing.T) {
 	km3 := f.manager(t, store, f.sealer)
 	if _, err := km3.CurrentKID(ctx); !errors.Is(err, keystore.ErrCorrupt) {
 		t.Errorf("swapped kid: err = %v, want ErrCorrupt", err)
+	}
+}
+
+// TestKeyManagerResealsOnSecretRotation: with the old master secret kept
+// as a previous one, the keys it sealed still open and are sealed again
+// under the new secret, after which the old secret is not needed.
+func TestKeyManagerResealsOnSecretRotation(t *testing.T) {
+	ctx := context.Background()
+	f := newKeyFixture(t)
+	store := &memKeyStore{}
+	oldSecret, newSecret := make([]byte, 32), make([]byte, 32)
+	rand.Read(oldSecret)
+	rand.Read(newSecret)
+	oldSealer, _ := keystore.New(oldSecret)
+	kid, err := f.manager(t, store, oldSealer).CurrentKID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealedBefore := store.keys[0].SealedKey
+
+	rotating, _ := keystore.New(newSecret, oldSecret)
+	km := f.manager(t, store, rotating)
+	if got, err := km.CurrentKID(ctx); err != nil || got != kid {
+		t.Fatalf("CurrentKID while rotating = %q, %v; want the same key %q", got, err, kid)
+	}
+	if len(store.keys) != 1 || bytes.Equal(store.keys[0].SealedKey, sealedBefore) || !rotating.SealedWithCurrent(store.keys[0].SealedKey) {
+		t.Fatalf("the key was not resealed under the new secret (%d keys)", len(store.keys))
+	}
+	// Once every instance has run while rotating, the old secret can go.
+	newOnly, _ := keystore.New(newSecret)
+	if got, err := f.manager(t, store, newOnly).CurrentKID(ctx); err != nil || got != kid {
+		t.Fatalf("CurrentKID with the new secret alone = %q, %v; want %q", got, err, kid)
+	}
+	if _, err := f.manager(t, store, newOnly).SignJWT(ctx, []byte(`{}`), nil); err != nil {
+		t.Errorf("SignJWT with the new secret alone: %v", err)
 	}
 }
 

@@ -71,6 +71,11 @@ type Config struct {
 	// retried refresh within RefreshGrace gets the same pair without the
 	// server storing tokens in clear). All instances must share it.
 	Secret []byte
+	// PreviousSecrets are the secrets Secret replaces, while it is being
+	// rotated: a retry of a refresh that an instance still on an old secret
+	// rotated (or that was rotated just before the switch) is recognised by
+	// the pair that secret derived, rather than taken for a replay.
+	PreviousSecrets [][]byte
 	// RequirePKCE makes PKCE mandatory for every authorization request,
 	// including FAPI 1 hybrid ones with a signed request object.
 	RequirePKCE bool

@@ -336,10 +336,27 @@ const (
 // same refresh get the same pair back without the server keeping tokens in
 // clear; only a holder of the old token and the secret can compute it.
 func (s *Server) derive(label, old string) string {
-	m := hmac.New(sha256.New, s.cfg.Secret)
+	return derive(s.cfg.Secret, label, old)
+}
+
+func derive(secret []byte, label, old string) string {
+	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(label))
 	m.Write([]byte(old))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// derivedPair returns the pair the rotation of refresh token old produced
+// under Secret or one of PreviousSecrets: the one whose refresh token
+// hashes to replacedBy. ok is false when none does.
+func (s *Server) derivedPair(old, replacedBy string) (access, refresh string, ok bool) {
+	for _, secret := range append([][]byte{s.cfg.Secret}, s.cfg.PreviousSecrets...) {
+		refresh = derive(secret, labelRefresh, old)
+		if ob.HashToken(refresh) == replacedBy {
+			return derive(secret, labelAccess, old), refresh, true
+		}
+	}
+	return "", "", false
 }
 
 // errNoSecret is the cause when Config.Secret is unset.
@@ -388,7 +405,7 @@ func (s *Server) refreshTokenGrant(ctx context.Context, c oauth.Client, cert *x5
 			return tokenResponse{}, oauth.ErrInvalidGrant.WithDescription("refresh token is bound to another certificate")
 		}
 		if old.RotatedAt != nil {
-			return s.refreshRetry(ctx, c, old, now, newAccess, newRefresh)
+			return s.refreshRetry(ctx, c, old, now, value)
 		}
 		if old.ExpiresAt != nil && !now.Before(*old.ExpiresAt) {
 			return tokenResponse{}, oauth.ErrInvalidGrant.WithDescription("refresh token has expired")
@@ -441,8 +458,9 @@ func (s *Server) refreshTokenGrant(ctx context.Context, c oauth.Client, cert *x5
 // by the caller), with the pair the rotation derived still unused, it
 // returns that pair again; anything else is a replay, which revokes the
 // family.
-func (s *Server) refreshRetry(ctx context.Context, c oauth.Client, old oauth.RefreshToken, now time.Time, newAccess, newRefresh string) (tokenResponse, error) {
-	if old.ReplacedBy != ob.HashToken(newRefresh) || now.Sub(*old.RotatedAt) > s.cfg.RefreshGrace {
+func (s *Server) refreshRetry(ctx context.Context, c oauth.Client, old oauth.RefreshToken, now time.Time, value string) (tokenResponse, error) {
+	newAccess, newRefresh, derived := s.derivedPair(value, old.ReplacedBy)
+	if !derived || now.Sub(*old.RotatedAt) > s.cfg.RefreshGrace {
 		return tokenResponse{}, s.revokeFamily(ctx, old, now, "refresh token reused after rotation")
 	}
 	next, err := s.store.RefreshToken(ctx, old.ReplacedBy)

@@ -292,6 +292,55 @@ func TestRefreshRotation(t *testing.T) {
 	})
 }
 
+// TestRefreshRetryAcrossSecretRotation: an instance whose secret was
+// rotated recognises the retry of a refresh that the old secret rotated,
+// as long as it keeps the old one among PreviousSecrets; without it, the
+// retry is a replay.
+func TestRefreshRetryAcrossSecretRotation(t *testing.T) {
+	rotated := func(keepOld bool) func(*Config) {
+		return func(c *Config) {
+			old := c.Secret
+			c.Secret = []byte("the next refresh derivation secret, 32+ bytes")
+			c.PreviousSecrets = nil
+			if keepOld {
+				c.PreviousSecrets = [][]byte{old}
+			}
+		}
+	}
+	t.Run("with the old secret kept", func(t *testing.T) {
+		h := newHarness(t)
+		tpp := h.newTPP(tppOptions{})
+		first := h.codeTokens(tpp)
+		a := h.refresh(tpp, first.str("refresh_token"))
+		h2 := h.newInstance(rotated(true))
+		h.Clock.Advance(30 * time.Second)
+		b := h2.refresh(tpp, first.str("refresh_token"))
+		if a.Status != 200 || b.Status != 200 || a.str("refresh_token") != b.str("refresh_token") ||
+			a.str("access_token") != b.str("access_token") {
+			t.Fatalf("refresh, then its retry after the rotation: %d %s / %d %s", a.Status, a.Body, b.Status, b.Body)
+		}
+		// The new instance rotates the retried pair under the new secret.
+		c := h2.refresh(tpp, b.str("refresh_token"))
+		if c.Status != 200 || !h2.active(tpp, c.str("access_token")) {
+			t.Fatalf("refresh on the new secret: %d %s", c.Status, c.Body)
+		}
+	})
+	t.Run("without it", func(t *testing.T) {
+		h := newHarness(t)
+		tpp := h.newTPP(tppOptions{})
+		first := h.codeTokens(tpp)
+		a := h.refresh(tpp, first.str("refresh_token"))
+		h2 := h.newInstance(rotated(false))
+		b := h2.refresh(tpp, first.str("refresh_token"))
+		if a.Status != 200 || b.Status != 400 || b.str("error") != "invalid_grant" {
+			t.Fatalf("refresh, then its retry on a secret that forgot the old one: %d / %d %s", a.Status, b.Status, b.Body)
+		}
+		if h.active(tpp, a.str("access_token")) {
+			t.Error("the family survived a retry taken for a replay")
+		}
+	})
+}
+
 func TestRefreshRetryWithinGrace(t *testing.T) {
 	h := newHarness(t)
 	tpp := h.newTPP(tppOptions{})

@@ -84,4 +84,8 @@ type Store interface {
 	// RetireSigningKey stops a key signing at at and keeps it published
 	// until publishUntil; ErrNotFound for an unknown kid.
 	RetireSigningKey(ctx context.Context, kid string, at, publishUntil time.Time) error
+	// ResealSigningKey replaces a key's sealed form old with sealed (the
+	// same key under a new master secret); ob.ErrConflict when the stored
+	// form is not old any more, ob.ErrNotFound for an unknown kid.
+	ResealSigningKey(ctx context.Context, kid string, old, sealed []byte) error
 }

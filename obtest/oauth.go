@@ -751,6 +751,17 @@ func testSigningKeys(t *testing.T, s OAuthStore) {
 	} {
 		diff(t, "SigningKeys "+tc.name, tc.want, list(tc.now))
 	}
+
+	// Resealing replaces the sealed form only if it is the one expected.
+	resealed := []byte("resealed\x00" + k2.KID)
+	if err := s.ResealSigningKey(ctx, k2.KID, k2.SealedKey, resealed); err != nil {
+		t.Fatalf("ResealSigningKey: %v", err)
+	}
+	wantCode(t, "ResealSigningKey(stale form)", s.ResealSigningKey(ctx, k2.KID, k2.SealedKey, []byte("again")), ob.CodeConflict)
+	wantCode(t, "ResealSigningKey(unknown)", s.ResealSigningKey(ctx, "nope", k2.SealedKey, resealed), ob.CodeResourceNotFound)
+	k2r := k2
+	k2r.SealedKey = resealed
+	diff(t, "SigningKeys after a reseal", []oauth.SigningKey{k3, k2r}, list(until.Add(time.Hour)))
 }
 
 // testRevokeGrantRevokesRefresh: revoking a consent (ob.GrantStore) also

@@ -31,6 +31,7 @@ func runKeys(ctx context.Context, env *environment, args []string) error {
 	c.flags(fs)
 	fs.Bool(&demo, "demo", true, "use the sandbox in --data-dir (as serve --demo does)")
 	fs.String(&sec.secret, "secret", "", "the master secret serve runs with (demo: <data-dir>/secret)")
+	fs.String(&sec.previousSecrets, "previous-secret", "", "serve's --previous-secret, while the master secret is being rotated")
 	fs.String(&sec.signingCACert, "signing-ca-cert", "", "CA certifying signing keys (demo: the sandbox CA)")
 	fs.String(&sec.signingCAKey, "signing-ca-key", "", "its private key")
 	fs.Duration(&publishFor, "publish-for", 24*time.Hour, "how long the old key stays published")
@@ -56,7 +57,11 @@ func runKeys(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer store.Close()
-	sealer, err := keystore.New(secret)
+	previous, err := previousSecrets(sec.previousSecrets)
+	if err != nil {
+		return err
+	}
+	sealer, err := keystore.New(secret, previous...)
 	if err != nil {
 		return err
 	}

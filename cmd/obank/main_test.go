@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -13,6 +15,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -628,6 +631,61 @@ func TestKeysRotate(t *testing.T) {
 		if len(k.X5C) == 0 {
 			t.Errorf("key %s has no x5c", k.KID)
 		}
+	}
+}
+
+// TestMasterSecretRotation: serve run once with --previous-secret reseals
+// the signing keys under the new --secret, after which the old secret is
+// not needed; without that run the new secret alone cannot open them.
+func TestMasterSecretRotation(t *testing.T) {
+	dir := t.TempDir()
+	secret := func() string {
+		b := make([]byte, 32)
+		rand.Read(b)
+		return base64.StdEncoding.EncodeToString(b)
+	}
+	oldSecret, newSecret := secret(), secret()
+	kids := func(srv *runningServer) []string {
+		_, body := get(t, srv.url+"/jwks", "")
+		var set struct {
+			Keys []struct {
+				KID string `json:"kid"`
+			} `json:"keys"`
+		}
+		if err := json.Unmarshal(body, &set); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, k := range set.Keys {
+			out = append(out, k.KID)
+		}
+		return out
+	}
+	rotateKeys := func(args ...string) error {
+		var out bytes.Buffer
+		env := &environment{stdout: &out, stderr: &out, getenv: func(string) string { return "" }}
+		return run(context.Background(), env, append([]string{"keys", "rotate", "--data-dir", dir}, args...))
+	}
+	srv := startServe(t, nil, "--data-dir", dir, "--demo-customers", "2", "--secret", oldSecret)
+	before := kids(srv)
+	srv.stop()
+	if len(before) != 1 {
+		t.Fatalf("/jwks = %v, want one key", before)
+	}
+	if err := rotateKeys("--secret", newSecret); err == nil {
+		t.Fatal("the new secret alone opened keys sealed under the old one")
+	}
+	srv = startServe(t, nil, "--data-dir", dir, "--demo-customers", "2", "--secret", newSecret, "--previous-secret", oldSecret)
+	if got := kids(srv); !slices.Equal(got, before) {
+		t.Errorf("/jwks while rotating = %v, want the same key %v", got, before)
+	}
+	srv.stop()
+	if err := rotateKeys("--secret", newSecret); err != nil {
+		t.Fatalf("keys rotate with the new secret alone, after the rotating run: %v", err)
+	}
+	srv = startServe(t, nil, "--data-dir", dir, "--demo-customers", "2", "--secret", newSecret)
+	if got := kids(srv); len(got) != 2 || !slices.Contains(got, before[0]) {
+		t.Errorf("/jwks after the rotation = %v, want a new key and %v", got, before)
 	}
 }
 

@@ -30,6 +30,7 @@ type securityConfig struct {
 	mtlsAddr        string
 	mtlsPublicURL   string
 	secret          string
+	previousSecrets string
 	tlsCert         string
 	tlsKey          string
 	clientCA        string
@@ -48,6 +49,7 @@ func (c *securityConfig) flags(fs *cli.FlagSet) {
 	fs.String(&c.mtlsAddr, "mtls-addr", "127.0.0.1:8443", "mutual-TLS listen address: token, PAR, revocation, introspection,\nregistration and the resource APIs")
 	fs.String(&c.mtlsPublicURL, "mtls-public-url", "", "external base URL of the mutual-TLS listener, used in response Links\n(default https://<bound address>)")
 	fs.String(&c.secret, "secret", "", "master secret (32+ bytes, base64 or hex) sealing signing keys at rest and keying\nrefresh-token derivation; all instances must share it. Demo mode keeps one in\n<data-dir>/secret when unset")
+	fs.String(&c.previousSecrets, "previous-secret", "", "while rotating the master secret: the secret --secret replaces (comma-separate\nseveral). Keys and TOTP secrets sealed under it are opened and sealed again under\n--secret, and refresh retries it derived are recognised; drop it once every\ninstance has run with both")
 	fs.String(&c.tlsCert, "tls-cert", "", "server certificate chain (PEM) of the mutual-TLS listener (demo: the sandbox's)")
 	fs.String(&c.tlsKey, "tls-key", "", "its private key (PEM)")
 	fs.String(&c.clientCA, "client-ca", "", "PEM file of the CAs TPP certificates must chain to (QWAC/OBWAC roots;\ndemo: the sandbox CA). Comma-separate several files")
@@ -65,6 +67,7 @@ func (c *securityConfig) flags(fs *cli.FlagSet) {
 // trust is what the security configuration resolves to.
 type trust struct {
 	secret        []byte
+	previous      [][]byte // secrets being rotated out
 	serverCert    tls.Certificate
 	clientCAs     *x509.CertPool
 	directoryKeys jwk.Set
@@ -78,6 +81,9 @@ func resolveTrust(c *securityConfig, dataDir string, demo bool) (*trust, error) 
 	t := &trust{}
 	var err error
 	if t.secret, err = loadSecret(c.secret, dataDir, demo); err != nil {
+		return nil, err
+	}
+	if t.previous, err = previousSecrets(c.previousSecrets); err != nil {
 		return nil, err
 	}
 	var sb *sandbox.Directory
@@ -162,6 +168,23 @@ func resolveTrust(c *securityConfig, dataDir string, demo bool) (*trust, error) 
 	return t, nil
 }
 
+// previousSecrets decodes --previous-secret: comma-separated secrets, each
+// as --secret takes it.
+func previousSecrets(v string) ([][]byte, error) {
+	var out [][]byte
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		b, err := decodeSecret(p)
+		if err != nil {
+			return nil, fmt.Errorf("--previous-secret: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
 // loadSecret decodes the configured master secret, or in demo mode reads
 // (creating on first start) <data-dir>/secret.
 func loadSecret(v, dataDir string, demo bool) ([]byte, error) {
@@ -189,15 +212,24 @@ func loadSecret(v, dataDir string, demo bool) ([]byte, error) {
 		}
 		v = string(b)
 	}
+	b, err := decodeSecret(v)
+	if err != nil {
+		return nil, fmt.Errorf("--secret: %w", err)
+	}
+	return b, nil
+}
+
+// decodeSecret decodes a master secret given as base64 or hex.
+func decodeSecret(v string) ([]byte, error) {
 	v = strings.TrimSpace(v)
 	b, err := base64.StdEncoding.DecodeString(v)
 	if err != nil {
 		if b, err = hex.DecodeString(v); err != nil {
-			return nil, errors.New("--secret: want base64 or hex")
+			return nil, errors.New("want base64 or hex")
 		}
 	}
 	if len(b) < 32 {
-		return nil, fmt.Errorf("--secret: %d bytes; want at least 32", len(b))
+		return nil, fmt.Errorf("%d bytes; want at least 32", len(b))
 	}
 	return b, nil
 }

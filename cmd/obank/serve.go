@@ -110,7 +110,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	sealer, err := keystore.New(tr.secret)
+	sealer, err := keystore.New(tr.secret, tr.previous...)
 	if err != nil {
 		return err
 	}
@@ -185,6 +185,7 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 		OrgID:           c.security.orgID,
 		Journey:         journey,
 		Secret:          tr.secret,
+		PreviousSecrets: tr.previous,
 		RequirePKCE:     c.security.requirePKCE,
 		AccessTokenTTL:  c.security.accessTokenTTL,
 		RefreshTokenTTL: c.security.refreshTokenTTL,

@@ -681,6 +681,33 @@ func (s *Store) CreateSigningKey(ctx context.Context, k oauth.SigningKey) error 
 	return nil
 }
 
+// ResealSigningKey replaces a key's sealed form old with sealed;
+// ob.ErrConflict when the stored form is not old (another instance resealed
+// it), ob.ErrNotFound for an unknown kid.
+func (s *Store) ResealSigningKey(ctx context.Context, kid string, old, sealed []byte) error {
+	if len(sealed) == 0 {
+		return fmt.Errorf("sqlstore: reseal signing key %q: no sealed key", kid)
+	}
+	res, err := s.w.ExecContext(ctx, `UPDATE oauth_signing_keys SET sealed_key = $3 WHERE kid = $1 AND sealed_key = $2`,
+		kid, old, sealed)
+	if err != nil {
+		return s.wrapErr(err, "reseal signing key %q", kid)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return s.wrapErr(err, "reseal signing key %q", kid)
+	} else if n == 1 {
+		return nil
+	}
+	var exists int
+	if err := s.w.QueryRowContext(ctx, `SELECT COUNT(*) FROM oauth_signing_keys WHERE kid = $1`, kid).Scan(&exists); err != nil {
+		return s.wrapErr(err, "reseal signing key %q", kid)
+	}
+	if exists == 0 {
+		return fmt.Errorf("sqlstore: reseal signing key %q: %w", kid, ob.ErrNotFound)
+	}
+	return fmt.Errorf("sqlstore: reseal signing key %q: %w", kid, ob.ErrConflict)
+}
+
 // RetireSigningKey stops the key signing at at and keeps it published until
 // publishUntil; ob.ErrNotFound for an unknown kid. Retiring again keeps the
 // first retirement time but moves the end of publication, so an operator can
