@@ -26,10 +26,11 @@ type PaymentStore interface {
 	payments.Store
 	ledger.Store
 	ob.Store
+	// The fill of risk records for debits written before they existed.
+	BackfillRiskRecords(ctx context.Context, after int64, limit int) (filled int, next int64, err error)
+	BackfillAllRiskRecords(ctx context.Context, batch int) (int, error)
 }
 
-// RunPaymentStoreTests runs the payments.PaymentStore contract suite. open
-// must return a fresh, empty store for each call.
 // PaymentStoreOptions are what RunPaymentStoreTests needs beyond the
 // stores.
 type PaymentStoreOptions struct {
@@ -39,6 +40,8 @@ type PaymentStoreOptions struct {
 	ForgetRisk func(t *testing.T, s PaymentStore, accountID string)
 }
 
+// RunPaymentStoreTests runs the payments.PaymentStore contract suite. open
+// must return a fresh, empty store for each call.
 func RunPaymentStoreTests(t *testing.T, open func(t *testing.T) PaymentStore, opts PaymentStoreOptions) {
 	t.Run("RoundTrip", func(t *testing.T) { testPaymentRoundTrip(t, open(t)) })
 	t.Run("Update", func(t *testing.T) { testPaymentUpdate(t, open(t)) })
@@ -967,12 +970,30 @@ func testRiskHistory(t *testing.T, s PaymentStore, opts PaymentStoreOptions) {
 		t.Fatal("PaymentStoreOptions.ForgetRisk is required")
 	}
 	opts.ForgetRisk(t, s, Acc1)
-	for limit, want := range map[int][]string{10: {"debit-0", "debit-1", "debit-2", "debit-3", "debit-4"}, 2: {"debit-3", "debit-4"}} {
-		h, err := s.RiskHistory(ctx, Acc1, base, limit)
-		if err != nil || !slices.Equal(ids(h.Debits), want) {
-			t.Errorf("RiskHistory limit %d from records = %v, %v; want %v", limit, ids(h.Debits), err, want)
+	recheck := func(how string) {
+		t.Helper()
+		for limit, want := range map[int][]string{10: {"debit-0", "debit-1", "debit-2", "debit-3", "debit-4"}, 2: {"debit-3", "debit-4"}} {
+			h, err := s.RiskHistory(ctx, Acc1, base, limit)
+			if err != nil || !slices.Equal(ids(h.Debits), want) {
+				t.Errorf("RiskHistory limit %d %s = %v, %v; want %v", limit, how, ids(h.Debits), err, want)
+			}
 		}
 	}
+	recheck("from records")
+	// The backfill gives them their risk records again, in batches from
+	// where the last one stopped, and then finds none to fill.
+	n, next, err := s.BackfillRiskRecords(ctx, 0, 2)
+	if err != nil || n != 2 || next <= 0 {
+		t.Fatalf("BackfillRiskRecords(0, 2) = %d, %d, %v; want 2 filled", n, next, err)
+	}
+	rest, err := s.BackfillAllRiskRecords(ctx, 2)
+	if err != nil || rest < 3 {
+		t.Fatalf("BackfillAllRiskRecords = %d, %v; want the other debits (at least 3)", rest, err)
+	}
+	if again, err := s.BackfillAllRiskRecords(ctx, 2); err != nil || again != 0 {
+		t.Errorf("BackfillAllRiskRecords again = %d, %v; want 0", again, err)
+	}
+	recheck("after the backfill")
 	// A debit without a creditor account has none.
 	cash := ob.Transaction{ID: "cash-1", AccountID: Acc1, Status: ob.TxBooked, BookingDateTime: base.Add(5 * time.Hour),
 		Amount: gbp(-2000)}

@@ -251,6 +251,17 @@ func runServe(ctx context.Context, env *environment, args []string) error {
 	if c.payments.schedulerInterval > 0 {
 		wg.Go(func() { paymentService.Run(workers, c.payments.schedulerInterval) })
 	}
+	wg.Go(func() {
+		// Debits written before risk records existed get theirs (once,
+		// then this finds none at each start).
+		n, err := store.BackfillAllRiskRecords(workers, 1000)
+		switch {
+		case err != nil && workers.Err() == nil:
+			logger.Error("backfilling risk records", "err", err, "filled", n)
+		case n > 0:
+			logger.Info("risk records backfilled", "transactions", n)
+		}
+	})
 
 	if env.ready != nil {
 		env.ready(listenAddrs{plain: plainLn.Addr().String(), mtls: mtlsLn.Addr().String()})

@@ -187,6 +187,96 @@ func (s *Store) RiskHistory(ctx context.Context, accountID string, since time.Ti
 	return h, nil
 }
 
+// BackfillAllRiskRecords runs BackfillRiskRecords in batches until no
+// debit is left without its risk record, or ctx ends, and returns how many
+// it filled. serve runs it in the background at start.
+func (s *Store) BackfillAllRiskRecords(ctx context.Context, batch int) (int, error) {
+	total := 0
+	var after int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		n, next, err := s.BackfillRiskRecords(ctx, after, batch)
+		total += n
+		if err != nil || next == after {
+			return total, err
+		}
+		after = next
+	}
+}
+
+// BackfillRiskRecords gives up to limit debits written before the risk
+// column existed (migration 0012) their risk record, decoded from rec, and
+// returns how many it filled; 0 means none is left. It walks the table in
+// seq order from after, and returns where it stopped, so that a caller
+// draining the backlog reads every row once. Several instances may run it
+// at once: a row another one filled meanwhile is left as it is.
+func (s *Store) BackfillRiskRecords(ctx context.Context, after int64, limit int) (filled int, next int64, err error) {
+	if limit <= 0 {
+		limit = 1000
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT seq, id, rec FROM transactions
+		WHERE seq > $1 AND amount_minor < 0 AND risk IS NULL ORDER BY seq LIMIT $2`, after, limit)
+	if err != nil {
+		return 0, after, s.wrapErr(err, "backfill risk records")
+	}
+	type fill struct{ id, risk string }
+	var (
+		fills []fill
+		sc    txScratch
+	)
+	next = after
+	for rows.Next() {
+		var (
+			seq     int64
+			id, rec string
+		)
+		if err := rows.Scan(&seq, &id, &rec); err != nil {
+			rows.Close()
+			return 0, after, s.wrapErr(err, "backfill risk records")
+		}
+		next = seq
+		d := partsDec{s: rec}
+		body := d.field()
+		if d.bad || d.s != "" {
+			rows.Close()
+			return 0, after, s.wrapErr(errTxParts, "backfill risk record of transaction %q", id)
+		}
+		t, _, err := sc.decode(body)
+		if err != nil {
+			rows.Close()
+			return 0, after, s.wrapErr(err, "backfill risk record of transaction %q", id)
+		}
+		if r, ok := encodeRiskRecord(t).(string); ok {
+			fills = append(fills, fill{id: id, risk: r})
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, after, s.wrapErr(err, "backfill risk records")
+	}
+	if len(fills) == 0 {
+		return 0, next, nil
+	}
+	// One transaction; on PostgreSQL its statements go out together
+	// (HoldWrites).
+	tx, err := s.w.BeginTx(HoldWrites(ctx), nil)
+	if err != nil {
+		return 0, after, s.wrapErr(err, "backfill risk records")
+	}
+	defer tx.Rollback()
+	for _, f := range fills {
+		if _, err := tx.ExecContext(ctx, `UPDATE transactions SET risk = $2 WHERE id = $1 AND risk IS NULL`,
+			f.id, f.risk); err != nil {
+			return 0, after, s.wrapErr(err, "backfill risk record of transaction %q", f.id)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, after, s.wrapErr(err, "backfill risk records: commit")
+	}
+	return len(fills), next, nil
+}
+
 // debitsFromRecords reads RiskHistory's debits from their full records,
 // decoding each into one scratch transaction and keeping what scoring
 // reads.

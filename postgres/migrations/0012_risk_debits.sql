@@ -4,11 +4,16 @@
 -- risk holds, for a debit written from now on, the few fields scoring
 -- compares a payment with (booking time, amount, currency, the creditor's
 -- account) as one short record (internal/sqlstore/txparts.go); NULL for a
--- credit, and for debits written before this migration, which the store
--- then reads from rec as before. A payment and an authorisation each read
--- an account's newest 200 debits: from this index, without the heap and its
--- full records, once they were written with it.
+-- credit. Debits written before this migration have none until serve
+-- fills it in; meanwhile the store reads them from rec as before. A payment
+-- and an authorisation each read an account's newest 200 debits: from this
+-- index, without the heap and its full records.
 ALTER TABLE transactions ADD COLUMN risk TEXT;
 
 CREATE INDEX transactions_debits ON transactions (account_id, booking_time, id) INCLUDE (risk)
 	WHERE amount_minor < 0;
+
+-- The debits still without one, which serve fills in the background
+-- (sqlstore.BackfillRiskRecords) in seq order: the index empties as it goes,
+-- and new debits, written with their record, never enter it.
+CREATE INDEX transactions_risk_missing ON transactions (seq) WHERE amount_minor < 0 AND risk IS NULL;
