@@ -159,7 +159,7 @@ type obDomesticInitiation struct {
 	InstructedAmount          obAmount                        `json:"InstructedAmount"`
 	DebtorAccount             *payments.Account               `json:"DebtorAccount,omitempty"`
 	CreditorAccount           payments.Account                `json:"CreditorAccount"`
-	CreditorPostalAddress     *obPostalAddress6               `json:"CreditorPostalAddress,omitempty"`
+	CreditorPostalAddress     *obPostalAddress                `json:"CreditorPostalAddress,omitempty"`
 	RemittanceInformation     *payments.RemittanceInformation `json:"RemittanceInformation,omitempty"`
 	SupplementaryData         json.RawMessage                 `json:"SupplementaryData,omitempty"`
 }
@@ -173,7 +173,7 @@ type obScheduledInitiation struct {
 	InstructedAmount           obAmount                        `json:"InstructedAmount"`
 	DebtorAccount              *payments.Account               `json:"DebtorAccount,omitempty"`
 	CreditorAccount            payments.Account                `json:"CreditorAccount"`
-	CreditorPostalAddress      *obPostalAddress6               `json:"CreditorPostalAddress,omitempty"`
+	CreditorPostalAddress      *obPostalAddress                `json:"CreditorPostalAddress,omitempty"`
 	RemittanceInformation      *payments.RemittanceInformation `json:"RemittanceInformation,omitempty"`
 	SupplementaryData          json.RawMessage                 `json:"SupplementaryData,omitempty"`
 }
@@ -194,21 +194,9 @@ type obStandingOrderInitiation struct {
 	SupplementaryData        json.RawMessage   `json:"SupplementaryData,omitempty"`
 }
 
-// obPostalAddress6 is OBPostalAddress6.
-type obPostalAddress6 struct {
-	AddressType        string   `json:"AddressType,omitempty"`
-	Department         string   `json:"Department,omitempty"`
-	SubDepartment      string   `json:"SubDepartment,omitempty"`
-	StreetName         string   `json:"StreetName,omitempty"`
-	BuildingNumber     string   `json:"BuildingNumber,omitempty"`
-	PostCode           string   `json:"PostCode,omitempty"`
-	TownName           string   `json:"TownName,omitempty"`
-	CountrySubDivision string   `json:"CountrySubDivision,omitempty"`
-	Country            string   `json:"Country,omitempty"`
-	AddressLine        []string `json:"AddressLine,omitempty"`
-}
-
-func postalAddressIn(a *obPostalAddress6) *payments.PostalAddress {
+// postalAddressIn is postalAddress the other way, for an Initiation's
+// CreditorPostalAddress.
+func postalAddressIn(a *obPostalAddress) *payments.PostalAddress {
 	if a == nil {
 		return nil
 	}
@@ -218,22 +206,6 @@ func postalAddressIn(a *obPostalAddress6) *payments.PostalAddress {
 		TownName: a.TownName, CountrySubDivision: a.CountrySubDivision, Country: a.Country,
 		AddressLines: a.AddressLine,
 	}
-}
-
-func postalAddressOut(a *payments.PostalAddress) *obPostalAddress6 {
-	if a == nil {
-		return nil
-	}
-	w := &obPostalAddress6{
-		AddressType: a.AddressType, Department: a.Department, SubDepartment: a.SubDepartment,
-		StreetName: a.StreetName, BuildingNumber: a.BuildingNumber, PostCode: a.PostCode,
-		TownName: a.TownName, CountrySubDivision: a.CountrySubDivision, Country: a.Country,
-		AddressLine: a.AddressLines,
-	}
-	if len(w.AddressLine) == 0 {
-		w.AddressLine = nil
-	}
-	return w
 }
 
 func amountIn(a obAmount) payments.Amount {
@@ -353,7 +325,7 @@ func renderDomestic(stored json.RawMessage) (any, error) {
 		InstructedAmount:          amountOut(in.InstructedAmount),
 		DebtorAccount:             in.DebtorAccount,
 		CreditorAccount:           in.CreditorAccount,
-		CreditorPostalAddress:     postalAddressOut(in.CreditorPostalAddress),
+		CreditorPostalAddress:     postalAddress(in.CreditorPostalAddress),
 		RemittanceInformation:     remittanceOut(in.RemittanceInformation),
 	}, nil
 }
@@ -398,7 +370,7 @@ func renderScheduled(stored json.RawMessage) (any, error) {
 		InstructedAmount:           amountOut(in.InstructedAmount),
 		DebtorAccount:              in.DebtorAccount,
 		CreditorAccount:            in.CreditorAccount,
-		CreditorPostalAddress:      postalAddressOut(in.CreditorPostalAddress),
+		CreditorPostalAddress:      postalAddress(in.CreditorPostalAddress),
 		RemittanceInformation:      remittanceOut(in.RemittanceInformation),
 	}, nil
 }

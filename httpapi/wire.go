@@ -95,6 +95,8 @@ func cashAccountPtr(a *ob.AccountIdentification) *obCashAccount {
 	return &c
 }
 
+// obPostalAddress is OBPostalAddress6: a party's address (AIS) and a
+// creditor's (PIS Initiation).
 type obPostalAddress struct {
 	AddressType        string   `json:"AddressType,omitempty"`
 	Department         string   `json:"Department,omitempty"`
