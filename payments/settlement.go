@@ -93,11 +93,7 @@ func (s Settlement) Due(instrument string, at time.Time) (time.Time, bool) {
 
 // nextWorkingDay is the first working day after day (a local midnight).
 func (s Settlement) nextWorkingDay(day time.Time) time.Time {
-	day = addDays(day, 1)
-	for !s.Calendar.IsWorkingDay(day) {
-		day = addDays(day, 1)
-	}
-	return day
+	return NextWorkingDay(s.Calendar, addDays(day, 1))
 }
 
 // at is the instant day's wall clock reads tod (not tod after midnight: a
