@@ -112,17 +112,6 @@ func (s *Store) PostWith(ctx context.Context, e ledger.Entry, also LedgerHook) (
 	return out, nil
 }
 
-// suffixScanner hands a row's columns but the last to the scan of the row
-// type they are, and scans the last into last.
-type suffixScanner struct {
-	rows *sql.Rows
-	last any
-}
-
-func (p suffixScanner) Scan(dest ...any) error {
-	return p.rows.Scan(append(dest, p.last)...)
-}
-
 // errRollback makes ledgerTx roll back without reporting an error.
 var errRollback = errors.New("sqlstore: rollback")
 
@@ -250,7 +239,7 @@ func (s *Store) postTx(ctx context.Context, tx *sql.Tx, e *ledger.Entry, ais boo
 		return out, s.wrapErr(err, "ledger: lock accounts")
 	}
 	for rows.Next() {
-		a, err := scanLedgerAccount(suffixScanner{rows: rows, last: &dup})
+		a, err := scanLedgerAccount(extraScanner{rows: rows, after: []any{&dup}})
 		if err != nil {
 			rows.Close()
 			return out, s.wrapErr(err, "ledger: lock accounts")

@@ -328,7 +328,7 @@ func (s *Store) PaymentAccounts(ctx context.Context, debtorID, scheme, identific
 	)
 	for rows.Next() {
 		var which int
-		a, err := scanAccount(prefixScanner{rows: rows, first: &which})
+		a, err := scanAccount(extraScanner{rows: rows, before: []any{&which}})
 		if err != nil {
 			return ob.Account{}, nil, s.wrapErr(err, "accounts of a payment from %q", debtorID)
 		}
@@ -345,17 +345,6 @@ func (s *Store) PaymentAccounts(ctx context.Context, debtorID, scheme, identific
 		return ob.Account{}, nil, fmt.Errorf("sqlstore: debtor account %q: %w", debtorID, ob.ErrNotFound)
 	}
 	return debtor, creditor, nil
-}
-
-// prefixScanner scans a row's first column into first and hands the rest
-// to the scan of the row type that follows it.
-type prefixScanner struct {
-	rows  *sql.Rows
-	first any
-}
-
-func (p prefixScanner) Scan(dest ...any) error {
-	return p.rows.Scan(append([]any{p.first}, dest...)...)
 }
 
 // importIdentifiers indexes the identifications of newly imported accounts

@@ -20,6 +20,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -135,6 +136,18 @@ type querier interface {
 // scanner is *sql.Row or *sql.Rows.
 type scanner interface {
 	Scan(dest ...any) error
+}
+
+// extraScanner reads a row that has columns before and after those of a
+// row type: it scans them into before and after, and the row type's own
+// columns into what its scan function asks for.
+type extraScanner struct {
+	rows          *sql.Rows
+	before, after []any
+}
+
+func (e extraScanner) Scan(dest ...any) error {
+	return e.rows.Scan(slices.Concat(e.before, dest, e.after)...)
 }
 
 // params collects bind arguments while a query is built, handing out their
