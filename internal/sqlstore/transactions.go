@@ -188,7 +188,7 @@ func firstPage(db txQuerier, q ob.TransactionQuery) (_ ob.TransactionPage, recs 
 		lo, hi sql.NullInt64
 		rows   string
 	)
-	rows, reverse, err = pageRows(&p, q, math.MaxInt64, 0)
+	rows, reverse, err = pageRows(&p, q, noSnapshot, 0)
 	if err != nil {
 		return ob.TransactionPage{}, "", false, false, err
 	}
@@ -435,10 +435,20 @@ func countPage(db txQuerier, cache bool, q ob.TransactionQuery, page *ob.Transac
 	return nil
 }
 
+// noSnapshot, as the snapshot of txWhere, filters no row by its insertion
+// sequence: firstPage's statement sees no row newer than the snapshot it
+// reads.
+const noSnapshot = math.MaxInt64
+
 // txWhere builds the filter shared by a page's queries: the accounts, the
-// snapshot, the booking-time bounds (inclusive) and the credit/debit side.
+// snapshot (none for noSnapshot), the booking-time bounds (inclusive) and
+// the credit/debit side.
 func txWhere(p *params, q ob.TransactionQuery, snapshot int64, from, to *time.Time) string {
-	w := `account_id IN ` + p.in(q.AccountIDs) + ` AND seq <= ` + p.add(snapshot)
+	w := `account_id IN ` + p.in(q.AccountIDs)
+	if snapshot != noSnapshot {
+		// A comparison per row scanned, spared where it cannot filter.
+		w += ` AND seq <= ` + p.add(snapshot)
+	}
 	if from != nil {
 		w += ` AND booking_time >= ` + p.add(micros(*from))
 	}
