@@ -65,7 +65,9 @@ var benchBackends = []struct {
 func benchServer(b *testing.B, open func(testing.TB) ob.Store) (string, string) {
 	b.Helper()
 	h, bearer := benchHandler(b, open)
-	ts := httptest.NewServer(h)
+	ts := httptest.NewUnstartedServer(h)
+	ts.Config.ConnContext = ConnContext // as obank serve's servers
+	ts.Start()
 	b.Cleanup(ts.Close)
 	return ts.URL, bearer
 }

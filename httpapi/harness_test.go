@@ -150,7 +150,9 @@ func newEnvWithStore(t *testing.T, store ob.Store, opts ...envOption) *env {
 		o(&cfg)
 	}
 	srv := httpapi.NewServer(cfg)
-	ts := httptest.NewServer(srv.Handler())
+	ts := httptest.NewUnstartedServer(srv.Handler())
+	ts.Config.ConnContext = httpapi.ConnContext // as obank serve's servers
+	ts.Start()
 	t.Cleanup(func() {
 		ts.Close()
 		srv.Close()

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -39,6 +40,10 @@ func (s *Server) front(next http.Handler) http.Handler {
 		}
 		w.Header().Set(headerInteractionID, st.interactionID)
 		sw := &statusWriter{ResponseWriter: w}
+		if r.ProtoMajor == 1 {
+			// HTTP/2 shares the socket among streams: no corking there.
+			sw.sock = requestSocket(r.Context())
+		}
 		// r is replaced once, here, and the same *Request reaches the mux,
 		// which records the matched pattern in r.Pattern for the log.
 		r = withState(r, st)
@@ -160,6 +165,9 @@ type statusWriter struct {
 	code        int
 	wroteHeader bool
 	discard     bool
+	// sock is the connection's TCP socket, on HTTP/1 when the server keeps
+	// it (ConnContext): a large Write is corked (see coalesce.go).
+	sock syscall.RawConn
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -184,6 +192,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	}
 	if w.discard {
 		return len(b), nil
+	}
+	if w.sock != nil && len(b) >= coalesceMin {
+		setCork(w.sock, true)
+		defer setCork(w.sock, false)
 	}
 	return w.ResponseWriter.Write(b)
 }

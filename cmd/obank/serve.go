@@ -285,6 +285,8 @@ func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// Large API answers leave in one transmission (httpapi/coalesce.go).
+		ConnContext: httpapi.ConnContext,
 	}
 }
 
