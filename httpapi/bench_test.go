@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -125,32 +127,45 @@ func benchHandler(b *testing.B, open func(testing.TB) ob.Store) (http.Handler, s
 	return s.Handler(), bearer
 }
 
+// loadClient issues authenticated GETs from keep-alive connections, as the
+// benchmarks' TPPs.
+type loadClient struct {
+	client *http.Client
+	bearer string
+}
+
+func newLoadClient(b *testing.B, bearer string) *loadClient {
+	tr := &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64}
+	b.Cleanup(tr.CloseIdleConnections)
+	return &loadClient{client: &http.Client{Transport: tr}, bearer: bearer}
+}
+
+// get fetches url and reads the whole answer, which must be a 200.
+func (c *loadClient) get(url string) error {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.bearer)
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return err
+}
+
 // runLoad issues GET url from parallel keep-alive clients for b.N requests
 // and reports req/s; backend and kind ("hello" or "transactions") key the
 // rate for the ratio.
 func runLoad(b *testing.B, backend, kind, url, bearer string) {
 	b.Helper()
-	tr := &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
-	get := func() error {
-		req, err := http.NewRequest(http.MethodGet, url, nil)
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+bearer)
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("status %d", resp.StatusCode)
-		}
-		return err
-	}
-	if err := get(); err != nil { // warm up, and fail fast on a broken setup
+	c := newLoadClient(b, bearer)
+	if err := c.get(url); err != nil { // warm up, and fail fast on a broken setup
 		b.Fatal(err)
 	}
 	b.SetParallelism(4) // 4 client goroutines per CPU
@@ -158,7 +173,7 @@ func runLoad(b *testing.B, backend, kind, url, bearer string) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := get(); err != nil {
+			if err := c.get(url); err != nil {
 				b.Error(err)
 				return
 			}
@@ -184,6 +199,80 @@ func runLoad(b *testing.B, backend, kind, url, bearer string) {
 		b.Logf("transactions/hello = %.0f / %.0f req/s = %.1f %%; by CPU time %.0f / %.0f µs = %.1f %%",
 			rate, hello, 100*rate/hello, cpu, helloCPU, 100*helloCPU/cpu)
 	}
+}
+
+// BenchmarkPageVsHello is the ratio of BenchmarkTransactionsPage to
+// BenchmarkHello measured with the two loads interleaved on one server:
+// phases of about a tenth of a second each alternate, so that a change in
+// the machine's other load falls on both alike. Run one after the other,
+// the two benchmarks' ratio moves by several points between runs on a
+// shared machine; this one much less. b.N counts page requests; each phase
+// of pages is followed by one of 2.5 times as many hellos, which take about
+// as long.
+func BenchmarkPageVsHello(b *testing.B) {
+	const pagesPerPhase = 800
+	for _, be := range benchBackends {
+		b.Run(be.name, func(b *testing.B) {
+			base, bearer := benchServer(b, be.open)
+			c := newLoadClient(b, bearer)
+			helloURL := base + aisPrefix + "/hello"
+			pageURL := base + aisPrefix + "/accounts/" + benchAccount + "/transactions"
+			for _, u := range []string{helloURL, pageURL} {
+				if err := c.get(u); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var pages, hellos phaseTotals
+			b.ResetTimer()
+			for left := b.N; left > 0; left -= pagesPerPhase {
+				n := min(left, pagesPerPhase)
+				pages.add(runPhase(b, c, pageURL, n))
+				hellos.add(runPhase(b, c, helloURL, n*5/2))
+			}
+			b.StopTimer()
+			pageRate, helloRate := pages.rate(), hellos.rate()
+			b.ReportMetric(pageRate, "page-req/s")
+			b.ReportMetric(helloRate, "hello-req/s")
+			b.ReportMetric(100*pageRate/helloRate, "%hello")
+			b.ReportMetric(100*hellos.cpuPerRequest()/pages.cpuPerRequest(), "%hello-cpu")
+		})
+	}
+}
+
+// phaseTotals adds up the phases of one kind of request.
+type phaseTotals struct {
+	requests  int
+	wall, cpu time.Duration
+}
+
+func (t *phaseTotals) add(p phaseTotals) {
+	t.requests += p.requests
+	t.wall += p.wall
+	t.cpu += p.cpu
+}
+
+func (t *phaseTotals) rate() float64 { return float64(t.requests) / t.wall.Seconds() }
+
+func (t *phaseTotals) cpuPerRequest() float64 { return float64(t.cpu) / float64(t.requests) }
+
+// runPhase fetches url n times from 4 goroutines per CPU, as runLoad.
+func runPhase(b *testing.B, c *loadClient, url string, n int) phaseTotals {
+	var left atomic.Int64
+	left.Store(int64(n))
+	var wg sync.WaitGroup
+	cpu0, start := processCPU(b), time.Now()
+	for range 4 * runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for left.Add(-1) >= 0 {
+				if err := c.get(url); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return phaseTotals{requests: n, wall: time.Since(start), cpu: processCPU(b) - cpu0}
 }
 
 // processCPU returns the user and system CPU time the process has used.
