@@ -496,5 +496,41 @@ func TestConfigLimits(t *testing.T) {
 		if _, _, err := demo.Generate(cfg); err == nil {
 			t.Errorf("Generate(%+v) accepted an oversized bank", cfg)
 		}
+		if _, err := demo.Logins(cfg); err == nil {
+			t.Errorf("Logins(%+v) accepted an oversized bank", cfg)
+		}
+	}
+}
+
+// Logins gives the logins of the bank Generate makes, for banks of every
+// mix of households (businesses, couples, single people) and seeds.
+func TestLoginsWithoutTheBank(t *testing.T) {
+	_, want := defaultBank()
+	cases := []struct {
+		cfg  demo.Config
+		want []demo.Login
+	}{{demo.Config{Anchor: anchor}, want}}
+	for _, cfg := range []demo.Config{
+		{Customers: 1, Anchor: anchor, Years: 1},
+		{Customers: 7, Seed: 99, Anchor: anchor, Years: 1},
+		{Customers: 23, Seed: 3, Anchor: anchor, Years: 1},
+	} {
+		_, l, err := demo.Generate(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, struct {
+			cfg  demo.Config
+			want []demo.Login
+		}{cfg, l})
+	}
+	for _, tc := range cases {
+		got, err := demo.Logins(tc.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("Logins(%+v) differs from Generate's (-want +got):\n%s", tc.cfg, diff)
+		}
 	}
 }

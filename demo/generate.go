@@ -175,8 +175,37 @@ func (g *generator) rngFor(i int) *rand.Rand {
 }
 
 func (g *generator) run() error {
-	pwRNG := rand.New(rand.NewPCG(g.cfg.Seed, 0xD3E0))
-	passwords := g.passwords(pwRNG)
+	pwRNG, passwords := g.drawPasswords()
+	g.households(func(h *household) {
+		h.openAccounts()
+		h.simulate()
+		h.finish()
+	})
+	return g.hashPasswords(pwRNG, passwords)
+}
+
+// customersOnly adds the customers and their logins, and nothing else: no
+// accounts, no history, no password hashes. They are those run adds, since
+// each household draws from a stream of its own (rngFor) and adds its
+// customers before anything else.
+func (g *generator) customersOnly() {
+	_, passwords := g.drawPasswords()
+	g.households(func(*household) {})
+	for i := range g.data.Customers {
+		g.addLogin(i, passwords[i])
+	}
+}
+
+// drawPasswords returns the customers' passwords and the stream they were
+// drawn from, which the password salts come from next.
+func (g *generator) drawPasswords() (*rand.Rand, []string) {
+	r := rand.New(rand.NewPCG(g.cfg.Seed, 0xD3E0))
+	return r, g.passwords(r)
+}
+
+// households adds the bank's households in order, their customers first,
+// and hands each to fill.
+func (g *generator) households(fill func(*household)) {
 	slab := &slab{}
 	for i := 0; i < g.cfg.Customers; {
 		r := g.rngFor(i)
@@ -193,11 +222,8 @@ func (g *generator) run() error {
 			h.addPerson(i, "", nil)
 			i++
 		}
-		h.openAccounts()
-		h.simulate()
-		h.finish()
+		fill(h)
 	}
-	return g.hashPasswords(pwRNG, passwords)
 }
 
 // hashPasswords sets every customer's PasswordHash and the logins. The
@@ -230,11 +256,17 @@ func (g *generator) hashPasswords(r *rand.Rand, passwords []string) error {
 		if errs[i] != nil {
 			return fmt.Errorf("demo: hashing the password of %s: %w", c.ID, errs[i])
 		}
-		cs[i].TOTPSecret = TOTPSecret(g.cfg.Seed, c.ID)
-		g.logins = append(g.logins, Login{Username: c.Username, Password: passwords[i], CustomerID: c.ID, Name: c.Name,
-			TOTPSecret: cs[i].TOTPSecret})
+		g.addLogin(i, passwords[i])
 	}
 	return nil
+}
+
+// addLogin gives customer i its TOTP secret and adds its login.
+func (g *generator) addLogin(i int, password string) {
+	c := &g.data.Customers[i]
+	c.TOTPSecret = TOTPSecret(g.cfg.Seed, c.ID)
+	g.logins = append(g.logins, Login{Username: c.Username, Password: password, CustomerID: c.ID, Name: c.Name,
+		TOTPSecret: c.TOTPSecret})
 }
 
 // passwords returns distinct "demo-NNNN" passwords, easy to type, widening

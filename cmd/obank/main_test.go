@@ -203,15 +203,34 @@ func TestServeDemoBank(t *testing.T) {
 	if err := srv.stop(); err != nil {
 		t.Errorf("serve returned %v on shutdown", err)
 	}
+	logins := loginTable(t, srv.stderr.String())
 
-	// A restart finds the bank and does not seed it twice.
+	// A restart finds the bank, does not seed it twice, and prints the
+	// same logins.
 	srv = startServe(t, map[string]string{"OBANK_DATA_DIR": dir, "OBANK_DEMO_CUSTOMERS": "3"})
 	if strings.Contains(srv.stderr.String(), "demo bank seeded") {
 		t.Errorf("restart seeded again:\n%s", srv.stderr)
 	}
+	if again := loginTable(t, srv.stderr.String()); again != logins {
+		t.Errorf("logins at the restart:\n%s\nwant those of the first start:\n%s", again, logins)
+	}
 	if n, _ := store.Customers(ctx, 10); len(n) != 3 {
 		t.Errorf("after restart: %d customers, want 3", len(n))
 	}
+}
+
+// loginTable returns the demo logins table serve printed.
+func loginTable(t *testing.T, stderr string) string {
+	t.Helper()
+	_, table, ok := strings.Cut(stderr, "Demo bank logins")
+	if !ok {
+		t.Fatalf("no demo logins printed:\n%s", stderr)
+	}
+	table, _, _ = strings.Cut(table, "\n\n")
+	if strings.Count(table, "demo-") != 3 {
+		t.Fatalf("the logins table does not list 3 passwords:\n%s", table)
+	}
+	return table
 }
 
 // TestServeWithoutDemo: without --demo the bank starts empty and every key,

@@ -354,11 +354,13 @@ func seedDemo(ctx context.Context, env *environment, logger *slog.Logger, store 
 	if err != nil {
 		return err
 	}
-	data, logins, err := demo.Generate(cfg)
-	if err != nil {
-		return fmt.Errorf("demo bank: %w", err)
-	}
+	var logins []demo.Login
 	if empty {
+		data, l, err := demo.Generate(cfg)
+		if err != nil {
+			return fmt.Errorf("demo bank: %w", err)
+		}
+		logins = l
 		start := time.Now()
 		switch err := store.Import(ctx, data); {
 		case ob.ErrorCode(err) == ob.CodeConflict:
@@ -369,6 +371,9 @@ func seedDemo(ctx context.Context, env *environment, logger *slog.Logger, store 
 			logger.Info("demo bank seeded", "customers", len(data.Customers), "accounts", len(data.Accounts),
 				"transactions", len(data.Transactions), "took", time.Since(start).Round(time.Millisecond).String())
 		}
+	} else if logins, err = demo.Logins(cfg); err != nil {
+		// A restart needs the logins alone: no second bank is generated.
+		return fmt.Errorf("demo bank: %w", err)
 	}
 	// The logins are printed on every start, not only the first: a person
 	// who restarts the server still needs them. They are only right if the
