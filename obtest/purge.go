@@ -28,7 +28,7 @@ type PurgeStore interface {
 //
 // It puts, in every table the purge sweeps, rows just past their cutoff
 // (dead) and rows exactly at it or younger (live), plus rows that must stay
-// however old (pending events, counting login failures, refresh tokens
+// however old (pending events, locks in force, refresh tokens
 // without an expiry), and holds the purge to deleting exactly the dead ones,
 // at most limit per table per call, also when several purges (janitors of
 // several instances) run at once.
@@ -164,9 +164,11 @@ func testPurgeDeadAndLive(t *testing.T, s PurgeStore) {
 	aLive.ExpiresAt = now.Add(time.Hour)
 	mustIssue(t, s, aLive, &rForever)
 
-	// Login failures. Dead: no failures and no lock since before the
-	// cutoff. Live: a count of failures however old (it has no window), a
-	// lock not ended, a lock ending exactly at the cutoff, a success at it.
+	// Login failures. Dead: no change and no lock since before the
+	// cutoff, whether the failures were cleared or no longer count (the
+	// cutoff is the failure window's start). Live: a count changed at the
+	// cutoff, a lock not ended, a lock ending exactly at the cutoff, a
+	// success at it.
 	old := before(loginCut)
 	record := func(user string, at time.Time, max int, lockFor time.Duration) {
 		t.Helper()
@@ -176,7 +178,9 @@ func testPurgeDeadAndLive(t *testing.T, s PurgeStore) {
 	record("cleared-dead", old, 5, 15*time.Minute)
 	must(t, "ClearLoginFailures", s.ClearLoginFailures(ctx, "cleared-dead"))
 	record("unlocked-dead", old.Add(-time.Hour), 1, time.Hour) // locked until old
-	record("counting", FixtureTime(), 5, 15*time.Minute)
+	record("stale-dead", FixtureTime(), 5, 15*time.Minute)
+	record("stale-dead", old, 5, 15*time.Minute) // two failures, the last before the cutoff
+	record("counting", loginCut, 5, 15*time.Minute)
 	record("locked", old, 1, 48*time.Hour)
 	record("lock-edge", old.Add(-time.Hour), 1, time.Hour+time.Microsecond) // locked until loginCut
 	record("cleared-edge", loginCut, 5, 15*time.Minute)
@@ -213,7 +217,7 @@ func testPurgeDeadAndLive(t *testing.T, s PurgeStore) {
 
 	mustPurge(t, s, now, 100, map[string]int{
 		"web_sessions": 1, "oauth_auth_sessions": 2, "oauth_codes": 2, "oauth_pushed_requests": 1,
-		"access_tokens": 2, "oauth_refresh_tokens": 1, "login_failures": 2, "event_outbox": 3,
+		"access_tokens": 2, "oauth_refresh_tokens": 1, "login_failures": 3, "event_outbox": 3,
 	})
 	mustPurge(t, s, now, 100, purgeTables(0))
 
@@ -281,12 +285,15 @@ func testPurgeDeadAndLive(t *testing.T, s PurgeStore) {
 	// above are what tells them apart.
 	throttle := func(user string) webstore.LoginThrottle {
 		t.Helper()
-		l, err := s.LoginThrottle(ctx, user)
+		l, err := s.LoginThrottle(ctx, user, now)
 		must(t, "LoginThrottle("+user+")", err)
 		return l
 	}
 	if l := throttle("unlocked-dead"); l.LockedUntil != nil {
 		t.Errorf("LoginThrottle(unlocked-dead) after purge = %+v, want no row", l)
+	}
+	if l := throttle("stale-dead"); l.Failures != 0 || l.LockedUntil != nil {
+		t.Errorf("LoginThrottle(stale-dead) after purge = %+v, want no row", l)
 	}
 	if l := throttle("counting"); l.Failures != 1 {
 		t.Errorf("LoginThrottle(counting) after purge = %+v, want its failure kept", l)

@@ -2,6 +2,7 @@ package obtest
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -102,7 +103,7 @@ func testWebSessions(t *testing.T, s WebStore) {
 func testLoginThrottle(t *testing.T, s WebStore) {
 	ctx := context.Background()
 	now := FixtureTime()
-	l, err := s.LoginThrottle(ctx, "alice")
+	l, err := s.LoginThrottle(ctx, "alice", now)
 	if err != nil || l.Failures != 0 || l.LockedUntil != nil {
 		t.Fatalf("LoginThrottle(new) = %+v, %v; want zero", l, err)
 	}
@@ -124,7 +125,7 @@ func testLoginThrottle(t *testing.T, s WebStore) {
 	if !l.Locked(now) || !l.LockedUntil.Equal(now.Add(15*time.Minute)) {
 		t.Fatalf("after 5 failures: %+v; want locked until now+15m", l)
 	}
-	got, err := s.LoginThrottle(ctx, "alice")
+	got, err := s.LoginThrottle(ctx, "alice", now)
 	if err != nil || !got.Locked(now.Add(14*time.Minute)) || got.Locked(now.Add(15*time.Minute)) {
 		t.Errorf("LoginThrottle(alice) = %+v, %v; want locked for 15 minutes", got, err)
 	}
@@ -132,11 +133,11 @@ func testLoginThrottle(t *testing.T, s WebStore) {
 	if err := s.ClearLoginFailures(ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := s.LoginThrottle(ctx, "alice"); !got.Locked(now) {
+	if got, _ := s.LoginThrottle(ctx, "alice", now); !got.Locked(now) {
 		t.Error("ClearLoginFailures lifted the lock")
 	}
 	// Other usernames are unaffected.
-	if got, _ := s.LoginThrottle(ctx, "bob"); got.Locked(now) || got.Failures != 0 {
+	if got, _ := s.LoginThrottle(ctx, "bob", now); got.Locked(now) || got.Failures != 0 {
 		t.Errorf("LoginThrottle(bob) = %+v", got)
 	}
 
@@ -151,8 +152,48 @@ func testLoginThrottle(t *testing.T, s WebStore) {
 		})
 	}
 	wg.Wait()
-	if got, _ := s.LoginThrottle(ctx, "carol"); got.Failures != n {
+	if got, _ := s.LoginThrottle(ctx, "carol", now); got.Failures != n {
 		t.Errorf("after %d concurrent failures: Failures = %d", n, got.Failures)
+	}
+
+	// A failure counts for LoginFailureWindow after it: the next failure
+	// within the window adds to the count, one after it starts the count
+	// again, and LoginThrottle reads the count as the next failure would.
+	window := webstore.LoginFailureWindow
+	for _, tc := range []struct {
+		name  string
+		after time.Duration // from the last failure
+		read  int           // Failures read just before the next failure
+		want  int           // Failures after it
+	}{
+		{"within the window", time.Hour, 3, 4},
+		{"at its end", window, 3, 4},
+		{"after it", window + time.Microsecond, 0, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			user := "dave-" + strings.ReplaceAll(tc.name, " ", "-")
+			for range 3 {
+				if _, err := s.RecordLoginFailure(ctx, user, now, 5, time.Minute); err != nil {
+					t.Fatal(err)
+				}
+			}
+			next := now.Add(tc.after)
+			if got, err := s.LoginThrottle(ctx, user, next); err != nil || got.Failures != tc.read {
+				t.Errorf("LoginThrottle %v after the last failure = %+v, %v; want %d failures", tc.after, got, err, tc.read)
+			}
+			l, err := s.RecordLoginFailure(ctx, user, next, 5, time.Minute)
+			if err != nil || l.Failures != tc.want || l.Locked(next) {
+				t.Errorf("a failure %v after the last = %+v, %v; want %d failures, not locked", tc.after, l, err, tc.want)
+			}
+		})
+	}
+	// A lock still locks after the window: only the count lapses.
+	l, err = s.RecordLoginFailure(ctx, "erin", now, 1, 2*window)
+	if err != nil || !l.Locked(now) {
+		t.Fatalf("a failure locking erin = %+v, %v", l, err)
+	}
+	if got, _ := s.LoginThrottle(ctx, "erin", now.Add(window+time.Hour)); !got.Locked(now.Add(window + time.Hour)) {
+		t.Errorf("LoginThrottle(erin) a window later = %+v, want still locked", got)
 	}
 }
 

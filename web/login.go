@@ -83,7 +83,7 @@ func (j *Journey) login(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	now := j.now()
-	thr, err := j.store.LoginThrottle(ctx, username)
+	thr, err := j.store.LoginThrottle(ctx, username, now)
 	if err != nil {
 		return err
 	}
@@ -268,7 +268,7 @@ func (j *Journey) checkCode(ctx context.Context, c ob.Customer, code string) (co
 		return codeWrong, &pageError{http.StatusForbidden, "No second factor", msgNoFactor}
 	}
 	now := j.now()
-	thr, err := j.store.LoginThrottle(ctx, c.Username)
+	thr, err := j.store.LoginThrottle(ctx, c.Username, now)
 	if err != nil {
 		return codeWrong, err
 	}

@@ -91,8 +91,9 @@ type Config struct {
 	// Secure marks the session cookie Secure (and names it with the
 	// __Host- prefix): set it whenever the pages are served over https.
 	Secure bool
-	// MaxLoginFailures failures lock a username for LockDuration (defaults
-	// 5 and 15 min).
+	// MaxLoginFailures failures, each within webstore.LoginFailureWindow
+	// of the one before, lock a username for LockDuration (defaults 5 and
+	// 15 min).
 	MaxLoginFailures int
 	LockDuration     time.Duration
 	Logger           *slog.Logger

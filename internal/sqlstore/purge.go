@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"time"
+
+	"github.com/obank/obank/web/webstore"
 )
 
 // This file is the janitor's purge of the short-lived security records
@@ -37,10 +39,11 @@ const (
 	// changes "expired" into "unknown".
 	OAuthRetention = 24 * time.Hour
 
-	// LoginFailureRetention is how long a login_failures row that decides
-	// nothing any more is kept after its last change and after its lock
-	// ended. See the rule below for why only rows with no failures go.
-	LoginFailureRetention = 24 * time.Hour
+	// LoginFailureRetention is how long a login_failures row is kept after
+	// its last change and after its lock ended: as long as its failures
+	// count (webstore.LoginFailureWindow), and no shorter, or a purge
+	// would forget failures that still count.
+	LoginFailureRetention = webstore.LoginFailureWindow
 
 	// EventRetention is how long an event notification is kept after it
 	// was delivered, acknowledged or rejected by the TPP (terminal states:
@@ -87,16 +90,15 @@ var purgeRules = []purgeRule{
 	// so reuse detection keeps working; a token without an expiry (NULL,
 	// never less than anything) is never purged.
 	{table: "oauth_refresh_tokens", key: "hash", dead: `expires_at < $1`, retention: OAuthRetention},
-	// The failure count has no time window: it lasts until a success
-	// (ClearLoginFailures) or the lock it leads to, so a row that still
-	// counts failures is kept however old, or a guesser could wait for the
-	// purge and start again. A row with no failures whose lock has ended
-	// answers LoginThrottle and RecordLoginFailure exactly as a missing row
-	// does (not locked; the next failure counts 1), so deleting it cannot
-	// change any lockout decision, whatever MaxLoginFailures and
-	// LockDuration are.
+	// A row last changed before the failure window counts no failures
+	// (webstore.LoginFailureWindow), and once its lock has ended too it
+	// answers LoginThrottle and RecordLoginFailure exactly as a missing
+	// row does (not locked; the next failure counts 1), so deleting it
+	// cannot change any lockout decision, whatever MaxLoginFailures and
+	// LockDuration are. Failures for usernames that exist nowhere count
+	// too, so without this a guesser could fill the table.
 	{table: "login_failures", key: "username",
-		dead:      `failures = 0 AND updated_at < $1 AND (locked_until IS NULL OR locked_until < $1)`,
+		dead:      `updated_at < $1 AND (locked_until IS NULL OR locked_until < $1)`,
 		retention: LoginFailureRetention},
 	// Delivered, acked and rejected are terminal (acked_at is the time of
 	// both the acknowledgement and the rejection, delivered_at of the

@@ -96,13 +96,14 @@ func (s *Store) PurgeWebSessions(ctx context.Context, now time.Time) (int, error
 // without the janitor.
 const webSessionPurgeLimit = 100
 
-// LoginThrottle returns the failed-login state of username.
-func (s *Store) LoginThrottle(ctx context.Context, username string) (webstore.LoginThrottle, error) {
+// LoginThrottle returns the failed-login state of username at now.
+func (s *Store) LoginThrottle(ctx context.Context, username string, now time.Time) (webstore.LoginThrottle, error) {
 	var (
 		l      webstore.LoginThrottle
 		locked sql.NullInt64
 	)
-	err := s.r.QueryRowContext(ctx, `SELECT failures, locked_until FROM login_failures WHERE username = $1`, username).
+	err := s.r.QueryRowContext(ctx, `SELECT CASE WHEN updated_at < $2 THEN 0 ELSE failures END, locked_until
+		FROM login_failures WHERE username = $1`, username, micros(failureWindowStart(now))).
 		Scan(&l.Failures, &locked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return webstore.LoginThrottle{}, nil
@@ -112,6 +113,12 @@ func (s *Store) LoginThrottle(ctx context.Context, username string) (webstore.Lo
 	l.LockedUntil = timePtr(locked)
 	return l, nil
 }
+
+// failureWindowStart is the oldest time a login failure still counts at
+// now. updated_at is the time of a row's last failure or lock (a success
+// clears the count and touches nothing else), so a row updated before it
+// counts no failures.
+func failureWindowStart(now time.Time) time.Time { return now.Add(-webstore.LoginFailureWindow) }
 
 // RecordLoginFailure counts a failure with an atomic upsert (concurrent
 // failures on several instances are all counted) and locks the username on
@@ -123,8 +130,10 @@ func (s *Store) RecordLoginFailure(ctx context.Context, username string, now tim
 	)
 	err := s.w.QueryRowContext(ctx, `INSERT INTO login_failures (username, failures, locked_until, updated_at)
 		VALUES ($1, 1, NULL, $2)
-		ON CONFLICT (username) DO UPDATE SET failures = login_failures.failures + 1, updated_at = $2
-		RETURNING failures, locked_until`, username, micros(now)).Scan(&l.Failures, &locked)
+		ON CONFLICT (username) DO UPDATE SET
+			failures = CASE WHEN login_failures.updated_at < $3 THEN 1 ELSE login_failures.failures + 1 END,
+			updated_at = $2
+		RETURNING failures, locked_until`, username, micros(now), micros(failureWindowStart(now))).Scan(&l.Failures, &locked)
 	if err != nil {
 		return l, s.wrapErr(err, "record login failure")
 	}

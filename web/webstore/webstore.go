@@ -42,9 +42,18 @@ type Session struct {
 	ExpiresAt time.Time
 }
 
+// LoginFailureWindow is how long a failed login counts towards a lock: a
+// username's count starts again from one when its last failure is older.
+// A guesser is held to fewer failures than a lock takes per window, and a
+// username that is no longer tried (most are names that exist nowhere:
+// failures for unknown usernames count too) leaves nothing behind for
+// long, since the janitor deletes what no longer counts.
+const LoginFailureWindow = 24 * time.Hour
+
 // LoginThrottle is the failed-login count of a username.
 type LoginThrottle struct {
-	// Failures since the last success or lock.
+	// Failures since the last success or lock, each within
+	// LoginFailureWindow of the next.
 	Failures int
 	// LockedUntil is set while the username is locked.
 	LockedUntil *time.Time
@@ -95,9 +104,12 @@ type Store interface {
 	// many.
 	PurgeWebSessions(ctx context.Context, now time.Time) (int, error)
 
-	// LoginThrottle returns the failures of username (zero when none).
-	LoginThrottle(ctx context.Context, username string) (LoginThrottle, error)
-	// RecordLoginFailure counts one failure of username at now. The
+	// LoginThrottle returns the state of username at now: its failures
+	// (zero when none, or when the last is older than LoginFailureWindow)
+	// and its lock.
+	LoginThrottle(ctx context.Context, username string, now time.Time) (LoginThrottle, error)
+	// RecordLoginFailure counts one failure of username at now, as the
+	// first when the last failure is older than LoginFailureWindow. The
 	// max-th failure since the last success or lock locks the username
 	// until now+lockFor and starts the count again. It returns the state
 	// after the failure. Concurrent failures are all counted.
