@@ -202,8 +202,10 @@ func TestPISOrderRules(t *testing.T) {
 				d["ExpectedSettlementDateTime"] != d["ExpectedExecutionDateTime"] {
 				t.Fatalf("Bacs payment = %v", d)
 			}
-			if got := e.balance(obtest.Acc1); got != before {
-				t.Errorf("balance moved at acceptance from %d to %d", before, got)
+			// The money leaves the customer at acceptance, for the bank's
+			// clearing account, until the scheme settles.
+			if got := e.balance(obtest.Acc1); got != before-200 {
+				t.Errorf("balance after acceptance %d, want %d", got, before-200)
 			}
 			pid, _ := d["DomesticPaymentId"].(string)
 			pd := e.send(http.MethodGet, domesticPayments+"/"+pid+"/payment-details", cc, "").wantStatus(t, http.StatusOK)

@@ -21,14 +21,21 @@
 // # The bank's own accounts
 //
 // The bank's own accounts are created by the store on first use, one per
-// currency, with ids built by SettlementAccount, EquityAccount and
-// SuspenseAccount ("bank:settlement:GBP"...). They have no limit.
+// currency, with ids built by SettlementAccount, ClearingAccount,
+// EquityAccount and SuspenseAccount ("bank:settlement:GBP"...). They have
+// no limit.
 //
 //   - Settlement: the bank's position in the payment scheme (a Faster
 //     Payments participant's settlement account at the central bank). A
 //     payment to another bank debits the customer and credits settlement; a
 //     payment received from another bank debits settlement and credits the
 //     customer.
+//   - Clearing: payments to other banks accepted for a scheme that settles
+//     later (Bacs, CHAPS after its cut-off). The customer is debited when
+//     the bank accepts the payment (EntryOutboundAccepted), so the money
+//     cannot be spent twice meanwhile, and clearing pays settlement when
+//     the scheme moves it (EntryOutboundSettled). Its balance is what the
+//     bank owes the schemes for payments accepted and not yet settled.
 //   - Equity (opening balances): the counterpart of the opening entries that
 //     bring balances that existed before the ledger (the demo bank, an
 //     import) into it. Its balance is minus the sum of the opening balances.
@@ -117,6 +124,7 @@ func IsInsufficientFunds(err error) bool { return errors.Is(err, ErrInsufficient
 const (
 	KindCustomer   = "customer"   // a customer's account: same id as ob.Account
 	KindSettlement = "settlement" // the bank's settlement position, per currency
+	KindClearing   = "clearing"   // payments accepted, not yet settled, per currency
 	KindEquity     = "equity"     // opening balances, per currency
 	KindSuspense   = "suspense"   // unallocated money, per currency
 )
@@ -127,6 +135,9 @@ const bankPrefix = "bank:"
 
 // SettlementAccount is the id of the bank's settlement account in currency.
 func SettlementAccount(currency string) string { return bankPrefix + KindSettlement + ":" + currency }
+
+// ClearingAccount is the id of the bank's clearing account in currency.
+func ClearingAccount(currency string) string { return bankPrefix + KindClearing + ":" + currency }
 
 // EquityAccount is the id of the opening-balance (equity) account in currency.
 func EquityAccount(currency string) string { return bankPrefix + KindEquity + ":" + currency }
@@ -146,7 +157,7 @@ func BankAccount(id string) (kind, currency string, ok bool) {
 		return "", "", false
 	}
 	switch kind {
-	case KindSettlement, KindEquity, KindSuspense:
+	case KindSettlement, KindClearing, KindEquity, KindSuspense:
 		return kind, currency, true
 	}
 	return "", "", false
@@ -158,7 +169,11 @@ const (
 	EntryOpening  = "Opening"  // an opening balance, see Open
 	EntryInternal = "Internal" // a payment between two customers of the bank
 	EntryOutbound = "Outbound" // a payment to another bank, through settlement
-	EntryInbound  = "Inbound"  // a payment from another bank, through settlement
+	// A payment to another bank whose scheme settles later: from the
+	// customer to clearing when accepted, then from clearing to settlement.
+	EntryOutboundAccepted = "OutboundAccepted"
+	EntryOutboundSettled  = "OutboundSettled"
+	EntryInbound          = "Inbound" // a payment from another bank, through settlement
 )
 
 // Posting is one leg of an entry: an amount credited (positive) or debited

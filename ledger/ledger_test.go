@@ -70,6 +70,7 @@ func TestAllows(t *testing.T) {
 func TestBankAccount(t *testing.T) {
 	for id, want := range map[string]string{
 		ledger.SettlementAccount("GBP"): ledger.KindSettlement,
+		ledger.ClearingAccount("GBP"):   ledger.KindClearing,
 		ledger.EquityAccount("EUR"):     ledger.KindEquity,
 		ledger.SuspenseAccount("USD"):   ledger.KindSuspense,
 		"bank:other:GBP":                "",

@@ -41,10 +41,30 @@ func (s *Service) execute(ctx context.Context, tx Tx, p Payment, now time.Time) 
 	switch p.Kind {
 	case ob.KindDomesticPayment:
 		// A payment whose scheme settles later (Settlement): the one
-		// execution, and the order's outcome with it.
+		// execution, and the order's outcome with it. Its money left the
+		// customer for clearing at acceptance (earmark) and goes to
+		// settlement now. One accepted before the bank did so (no
+		// acceptance entry) is paid from the customer now, funds checked,
+		// and settled in the same step.
 		x.Amount = order.Amount
-		if err := s.settle(ctx, tx, &x, order, ps); err != nil {
+		// It was accepted as a payment to another bank, and settles as
+		// one even if the creditor's account has come to this bank since.
+		ps.creditor = nil
+		earmarked, err := tx.HasEntry(ctx, x.EntryID)
+		if err != nil {
 			return err
+		}
+		if !earmarked {
+			if err := s.earmark(ctx, tx, &x, order, ps); err != nil {
+				return err
+			}
+		} else {
+			x.Status = StatusAcceptedSettlementCompleted
+		}
+		if x.Status != StatusRejected {
+			if err := settleCleared(ctx, tx, p, order, now); err != nil {
+				return err
+			}
 		}
 		p.NextRunAt = nil
 		p.Status, p.StatusReason = x.Status, x.Reason

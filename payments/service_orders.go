@@ -180,14 +180,19 @@ func (s *Service) Submit(ctx context.Context, req OrderRequest) (Payment, bool, 
 func (s *Service) place(ctx context.Context, tx Tx, p *Payment, o Order, parties parties, riskReason string, now time.Time) error {
 	switch p.Kind {
 	case ob.KindDomesticPayment:
-		if due, later := s.settlement.Due(o.Instrument, now); later && riskReason == "" && parties.creditor == nil {
-			// Accepted now, settled by the scheduler when the scheme
-			// moves the money (see Settlement).
-			p.Status, p.NextRunAt = StatusAcceptedSettlementInProcess, &due
-			return tx.InsertPayment(ctx, *p)
-		}
 		x := Execution{PaymentID: p.ID, N: 0, EntryID: ExecutionEntryID(p.ID, 0), At: now, Amount: o.Amount}
-		if riskReason != "" {
+		if due, later := s.settlement.Due(o.Instrument, now); later && riskReason == "" && parties.creditor == nil {
+			// The scheme moves the money later (see Settlement): the
+			// customer pays now, into clearing, and the scheduler pays
+			// settlement when due. Refused now, it is rejected now.
+			if err := s.earmark(ctx, tx, &x, o, parties); err != nil {
+				return err
+			}
+			if x.Status != StatusRejected {
+				p.Status, p.NextRunAt = StatusAcceptedSettlementInProcess, &due
+				return tx.InsertPayment(ctx, *p)
+			}
+		} else if riskReason != "" {
 			x.Status, x.Reason = StatusRejected, riskReason
 		} else if err := s.settle(ctx, tx, &x, o, parties); err != nil {
 			return err
@@ -259,6 +264,34 @@ func (s *Service) parties(ctx context.Context, debtorID string, o Order) (partie
 // the settlement account, as a Faster Payments participant's does. A
 // refusal (funds, an account that cannot pay) is an outcome, not an error.
 func (s *Service) settle(ctx context.Context, tx Tx, x *Execution, o Order, ps parties) error {
+	return s.pay(ctx, tx, x, o, ps, ledger.SettlementAccount(x.Amount.Currency), ledger.EntryOutbound)
+}
+
+// earmark takes the money of a payment to another bank whose scheme settles
+// later from the customer into clearing, as settle does into settlement;
+// settleCleared pays it on. x.Status is AcceptedSettlementCompleted when the
+// money was taken (the customer's part is done), Rejected when refused.
+func (s *Service) earmark(ctx context.Context, tx Tx, x *Execution, o Order, ps parties) error {
+	return s.pay(ctx, tx, x, o, ps, ledger.ClearingAccount(x.Amount.Currency), ledger.EntryOutboundAccepted)
+}
+
+// settledEntryID is the ledger entry that pays an earmarked payment's money
+// from clearing to settlement.
+func settledEntryID(paymentID string) string { return paymentID + ":settled" }
+
+// settleCleared pays the money earmark took for payment p from clearing to
+// settlement, once (settledEntryID is unique).
+func settleCleared(ctx context.Context, tx Tx, p Payment, o Order, at time.Time) error {
+	ccy := o.Amount.Currency
+	_, err := tx.Post(ctx, ledger.Transfer(settledEntryID(p.ID), ledger.EntryOutboundSettled, o.Reference,
+		ledger.ClearingAccount(ccy), ledger.SettlementAccount(ccy), o.Amount, at))
+	return err
+}
+
+// pay posts one execution's money, to a customer of this bank or, for any
+// other creditor, to the bank's account outside (settlement or clearing)
+// with an entry of kind outKind, and sets the execution's outcome.
+func (s *Service) pay(ctx context.Context, tx Tx, x *Execution, o Order, ps parties, outside, outKind string) error {
 	debtorTx := &ob.Transaction{
 		Reference:       o.Reference,
 		Information:     truncate("Payment to "+o.CreditorAccount.Name, 500),
@@ -283,10 +316,10 @@ func (s *Service) settle(ctx context.Context, tx Tx, x *Execution, o Order, ps p
 			}},
 		}
 	default:
-		e.Kind = ledger.EntryOutbound
+		e.Kind = outKind
 		e.Postings = []ledger.Posting{
 			{AccountID: ps.debtor.ID, Amount: x.Amount.Neg(), Tx: debtorTx},
-			{AccountID: ledger.SettlementAccount(x.Amount.Currency), Amount: x.Amount},
+			{AccountID: outside, Amount: x.Amount},
 		}
 	}
 	if ps.debtor.Status != "Enabled" {

@@ -19,6 +19,7 @@ import (
 	"github.com/obank/obank/obtest"
 	"github.com/obank/obank/payments"
 	"github.com/obank/obank/payments/risk"
+	"github.com/obank/obank/postgres/pgtest"
 	"github.com/obank/obank/sqlite"
 )
 
@@ -146,6 +147,19 @@ func (f *fixture) balance(id string) int64 {
 	f.t.Helper()
 	a, err := f.store.LedgerAccount(context.Background(), id)
 	if err != nil {
+		f.t.Fatal(err)
+	}
+	return a.Balance.Minor
+}
+
+// bankBalance is the balance of one of the bank's own accounts, 0 before
+// its first use creates it.
+func (f *fixture) bankBalance(id string) int64 {
+	f.t.Helper()
+	a, err := f.store.LedgerAccount(context.Background(), id)
+	if ob.ErrorCode(err) == ledger.CodeUnknownAccount {
+		return 0
+	} else if err != nil {
 		f.t.Fatal(err)
 	}
 	return a.Balance.Minor
@@ -611,16 +625,30 @@ func TestDebtorChoices(t *testing.T) {
 }
 
 // TestDeferredSettlement: a Bacs payment, or a CHAPS one after the bank's
-// cut-off, to another bank is accepted and settled by the scheduler when
-// its scheme moves the money; funds are checked then.
+// cut-off, to another bank is accepted with its money taken from the
+// customer into clearing at once, and settled by the scheduler when its
+// scheme moves the money.
 func TestDeferredSettlement(t *testing.T) {
+	for _, store := range []struct {
+		name string
+		open func(*testing.T) *sqlstore.Store
+	}{
+		{"sqlite", openSQLite},
+		{"postgres", func(t *testing.T) *sqlstore.Store { return pgtest.OpenTestStore(t) }}, // skips without OBANK_TEST_POSTGRES_DSN
+	} {
+		t.Run(store.name, func(t *testing.T) { testDeferredSettlement(t, store.open) })
+	}
+}
+
+func testDeferredSettlement(t *testing.T, open func(*testing.T) *sqlstore.Store) {
 	bacs := func(amount, creditor string) payments.Initiation {
 		in := domestic(amount, creditor)
 		in.LocalInstrument = payments.InstrumentBACS
 		return in
 	}
+	clearing, settlement := ledger.ClearingAccount("GBP"), ledger.SettlementAccount("GBP")
 	t.Run("Bacs settles two working days later", func(t *testing.T) {
-		f := newFixture(t, nil)
+		f := newFixtureOn(t, open(t), nil)
 		ctx := context.Background()
 		in := bacs("7.25", external)
 		c := f.authorised(ob.KindDomesticPayment, in, "")
@@ -633,8 +661,11 @@ func TestDeferredSettlement(t *testing.T) {
 		if err != nil || p.Status != payments.StatusAcceptedSettlementInProcess || p.NextRunAt == nil || !p.NextRunAt.Equal(due) {
 			t.Fatalf("Submit = %+v, %v; want AcceptedSettlementInProcess due %s", p, err, due)
 		}
-		if got := f.balance(obtest.Acc1); got != before {
-			t.Errorf("balance moved at acceptance: %d, want %d", got, before)
+		if got := f.balance(obtest.Acc1); got != before-725 {
+			t.Errorf("balance after acceptance %d, want %d: the money leaves the customer at once", got, before-725)
+		}
+		if got := f.bankBalance(clearing); got != 725 {
+			t.Errorf("clearing after acceptance %d, want 725", got)
 		}
 		if xs, _ := f.store.Executions(ctx, p.ID); len(xs) != 0 {
 			t.Errorf("executions before settlement: %+v", xs)
@@ -642,15 +673,20 @@ func TestDeferredSettlement(t *testing.T) {
 		if ev := f.events.take(); len(ev) != 1 {
 			t.Errorf("events at acceptance = %q, want 1", ev)
 		}
-		// A retry with the key answers the accepted payment.
+		// A retry with the key answers the accepted payment and takes
+		// nothing more.
 		if again, replayed, err := f.submit(ob.KindDomesticPayment, c, in, key); err != nil || !replayed || again.ID != p.ID {
 			t.Fatalf("replay = %+v, %v, %v", again, replayed, err)
+		}
+		if got := f.balance(obtest.Acc1); got != before-725 {
+			t.Errorf("balance after the replay %d, want %d", got, before-725)
 		}
 		f.clock.Add(43 * time.Hour) // Wednesday 05:00
 		if n, err := f.svc.RunDue(ctx, 10); n != 0 || err != nil {
 			t.Fatalf("RunDue before it is due = %d, %v", n, err)
 		}
 		f.clock.Add(time.Hour)
+		settlementBefore := f.bankBalance(settlement)
 		if n, err := f.svc.RunDue(ctx, 10); n != 1 || err != nil {
 			t.Fatalf("RunDue when due = %d, %v", n, err)
 		}
@@ -660,6 +696,9 @@ func TestDeferredSettlement(t *testing.T) {
 		}
 		if b := f.balance(obtest.Acc1); b != before-725 {
 			t.Errorf("balance after settlement %d, want %d", b, before-725)
+		}
+		if c, s := f.bankBalance(clearing), f.bankBalance(settlement); c != 0 || s != settlementBefore+725 {
+			t.Errorf("after settlement: clearing %d, settlement %d; want 0 and %d", c, s, settlementBefore+725)
 		}
 		xs, _ := f.store.Executions(ctx, p.ID)
 		if len(xs) != 1 || xs[0].Status != payments.StatusAcceptedSettlementCompleted || !xs[0].At.Equal(due) {
@@ -675,34 +714,106 @@ func TestDeferredSettlement(t *testing.T) {
 			t.Errorf("ledger: %v %v", rep, err)
 		}
 	})
-	t.Run("funds are checked at settlement", func(t *testing.T) {
-		f := newFixture(t, nil)
-		ctx := context.Background()
+	t.Run("the money cannot be spent twice", func(t *testing.T) {
+		f := newFixtureOn(t, open(t), nil)
 		in := bacs("1000.00", external)
 		c := f.authorised(ob.KindDomesticPayment, in, "")
 		p, _, err := f.submit(ob.KindDomesticPayment, c, in, f.key("bacs-big"))
 		if err != nil || p.Status != payments.StatusAcceptedSettlementInProcess {
 			t.Fatalf("Submit = %+v, %v", p, err)
 		}
-		// The customer spends most of it meanwhile.
+		// What the Bacs payment took cannot pay for this one.
 		fps := domestic("900.00", external)
 		c2 := f.authorised(ob.KindDomesticPayment, fps, "")
-		if p2, _, err := f.submit(ob.KindDomesticPayment, c2, fps, f.key("fps")); err != nil || p2.Status != payments.StatusAcceptedSettlementCompleted {
-			t.Fatalf("FPS = %+v, %v", p2, err)
-		}
 		before := f.balance(obtest.Acc1)
-		f.clock.Add(72 * time.Hour)
-		if n, err := f.svc.RunDue(ctx, 10); n != 1 || err != nil {
-			t.Fatalf("RunDue = %d, %v", n, err)
-		}
-		got, _ := f.store.Payment(ctx, p.ID)
-		if got.Status != payments.StatusRejected || got.StatusReason != payments.ReasonInsufficientFunds || got.NextRunAt != nil {
-			t.Errorf("after settlement: %s %q", got.Status, got.StatusReason)
+		p2, _, err := f.submit(ob.KindDomesticPayment, c2, fps, f.key("fps"))
+		if err != nil || p2.Status != payments.StatusRejected || p2.StatusReason != payments.ReasonInsufficientFunds {
+			t.Fatalf("FPS after the Bacs payment = %s %q, %v; want rejected for funds", p2.Status, p2.StatusReason, err)
 		}
 		if b := f.balance(obtest.Acc1); b != before {
-			t.Errorf("a rejected settlement moved money: %d, want %d", b, before)
+			t.Errorf("a rejected payment moved money: %d, want %d", b, before)
 		}
 	})
+	t.Run("refused at acceptance", func(t *testing.T) {
+		f := newFixtureOn(t, open(t), nil)
+		ctx := context.Background()
+		in := bacs("5000.00", external) // the account holds 1200.00 and a small overdraft
+		c := f.authorised(ob.KindDomesticPayment, in, "")
+		before := f.balance(obtest.Acc1)
+		p, _, err := f.submit(ob.KindDomesticPayment, c, in, f.key("bacs-too-big"))
+		if err != nil || p.Status != payments.StatusRejected || p.StatusReason != payments.ReasonInsufficientFunds ||
+			p.NextRunAt != nil || p.RunsDone != 1 {
+			t.Fatalf("Submit = %+v, %v; want rejected for funds at once", p, err)
+		}
+		if b := f.balance(obtest.Acc1); b != before {
+			t.Errorf("a rejected payment moved money: %d, want %d", b, before)
+		}
+		if xs, _ := f.store.Executions(ctx, p.ID); len(xs) != 1 || xs[0].Status != payments.StatusRejected {
+			t.Errorf("executions %+v, want one rejected", xs)
+		}
+		f.clock.Add(72 * time.Hour)
+		if n, err := f.svc.RunDue(ctx, 10); n != 0 || err != nil {
+			t.Errorf("RunDue = %d, %v; want nothing due", n, err)
+		}
+	})
+	// A payment accepted before the bank took the money at acceptance (no
+	// acceptance entry in the ledger) is paid from the customer when it
+	// settles, funds checked then, as it was accepted to be.
+	for _, tt := range []struct {
+		name       string
+		amount     int64
+		want       payments.Status
+		wantReason string
+	}{
+		{"accepted the old way, settled", 725, payments.StatusAcceptedSettlementCompleted, ""},
+		{"accepted the old way, refused for funds", 500000, payments.StatusRejected, payments.ReasonInsufficientFunds},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixtureOn(t, open(t), nil)
+			ctx := context.Background()
+			in := bacs(ob.Money{Minor: tt.amount, Currency: "GBP"}.AmountString(), external)
+			c := f.authorised(ob.KindDomesticPayment, in, "")
+			raw, err := json.Marshal(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := f.clock.Now()
+			due := now.Add(44 * time.Hour)
+			legacy := payments.Payment{ID: "pdp-legacy", Kind: ob.KindDomesticPayment, ConsentID: c.ID, TPPID: "tpp-1",
+				CustomerID: obtest.Alice, DebtorAccountID: obtest.Acc1, Status: payments.StatusAcceptedSettlementInProcess,
+				CreationDateTime: now, StatusUpdateDateTime: now, Initiation: raw,
+				Amount: ob.Money{Minor: tt.amount, Currency: "GBP"}, NextRunAt: &due}
+			key := f.key("legacy")
+			key.TPPID, key.Kind, key.Now = "tpp-1", "domestic-payment", now
+			if _, _, err := f.store.Idempotent(ctx, key, func(ctx context.Context, tx payments.Tx) (string, error) {
+				return legacy.ID, tx.InsertPayment(ctx, legacy)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			before := f.balance(obtest.Acc1)
+			f.clock.Add(44 * time.Hour)
+			if n, err := f.svc.RunDue(ctx, 10); n != 1 || err != nil {
+				t.Fatalf("RunDue = %d, %v", n, err)
+			}
+			got, _ := f.store.Payment(ctx, legacy.ID)
+			if got.Status != tt.want || got.StatusReason != tt.wantReason || got.NextRunAt != nil {
+				t.Errorf("after settlement: %s %q, want %s %q", got.Status, got.StatusReason, tt.want, tt.wantReason)
+			}
+			wantBalance := before
+			if tt.want != payments.StatusRejected {
+				wantBalance -= tt.amount
+			}
+			if b := f.balance(obtest.Acc1); b != wantBalance {
+				t.Errorf("balance %d, want %d", b, wantBalance)
+			}
+			if c := f.bankBalance(clearing); c != 0 {
+				t.Errorf("clearing %d, want 0", c)
+			}
+			if rep, err := f.store.Verify(ctx); err != nil || !rep.OK() {
+				t.Errorf("ledger: %v %v", rep, err)
+			}
+		})
+	}
 	for _, tt := range []struct {
 		name       string
 		instrument string
@@ -716,7 +827,7 @@ func TestDeferredSettlement(t *testing.T) {
 		{"FPS at night settles at once", payments.InstrumentFPS, 23, external, payments.StatusAcceptedSettlementCompleted},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, nil)
+			f := newFixtureOn(t, open(t), nil)
 			f.clock.Add(time.Duration(tt.hour-10) * time.Hour)
 			in := domestic("1.00", tt.creditor)
 			in.LocalInstrument = tt.instrument

@@ -17,9 +17,10 @@ import (
 // day. A payment to an account at this bank is a book transfer and settles
 // at once whatever it names.
 //
-// A deferred payment is accepted (AcceptedSettlementInProcess) and the
-// scheduler settles it when due, checking the funds then, as the scheme
-// would debit them: the bank does not earmark them in between.
+// A deferred payment is accepted (AcceptedSettlementInProcess) with its
+// money taken from the customer at once into the bank's clearing account
+// (ledger.ClearingAccount), funds checked then, so that it cannot be spent
+// twice; the scheduler pays it to settlement when due.
 type Settlement struct {
 	// Location is the schemes' clock: Europe/London.
 	Location *time.Location

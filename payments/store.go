@@ -107,6 +107,8 @@ type Tx interface {
 	// set and no posting is written (the bank's own accounts may have been
 	// created, at zero). ob.ErrConflict when an entry with the id exists.
 	Post(ctx context.Context, e ledger.Entry) (ledger.Outcome, error)
+	// HasEntry reports whether the ledger holds an entry with the id.
+	HasEntry(ctx context.Context, id string) (bool, error)
 	// InsertPayment stores a new payment order; ob.ErrConflict when the id
 	// exists or the consent already has an order, which a store may report
 	// only when the transaction commits (the transaction is then lost).

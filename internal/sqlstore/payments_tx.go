@@ -106,6 +106,15 @@ func (t *paymentTx) Post(ctx context.Context, e ledger.Entry) (ledger.Outcome, e
 	return out, nil
 }
 
+// HasEntry reports whether the ledger holds an entry with the id.
+func (t *paymentTx) HasEntry(ctx context.Context, id string) (bool, error) {
+	var n int
+	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM ledger_entries WHERE id = $1`, id).Scan(&n); err != nil {
+		return false, t.s.wrapErr(err, "ledger entry %q", id)
+	}
+	return n > 0, nil
+}
+
 // InsertPayment stores a new payment order; ob.ErrConflict when the id
 // exists or the consent already has an order.
 func (t *paymentTx) InsertPayment(ctx context.Context, p payments.Payment) error {
