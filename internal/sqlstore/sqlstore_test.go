@@ -117,6 +117,33 @@ func TestTxParts(t *testing.T) {
 	}
 }
 
+// TestFieldFastPath holds partsDec.field, which reads one- and two-digit
+// lengths without a loop, to fieldLoop on every string of up to five bytes
+// over the bytes that matter, and on each of them followed by more.
+func TestFieldFastPath(t *testing.T) {
+	const alphabet = "0129:a/;"
+	var inputs []string
+	var grow func(prefix string)
+	grow = func(prefix string) {
+		inputs = append(inputs, prefix, prefix+strings.Repeat("x", 40), prefix+strings.Repeat("y", 120))
+		if len(prefix) == 5 {
+			return
+		}
+		for i := range len(alphabet) {
+			grow(prefix + alphabet[i:i+1])
+		}
+	}
+	grow("")
+	for _, in := range inputs {
+		fast, slow := partsDec{s: in}, partsDec{s: in}
+		got, want := fast.field(), slow.fieldLoop()
+		if got != want || fast.s != slow.s || fast.bad != slow.bad {
+			t.Fatalf("field(%q) = %q, rest %q, bad %v; fieldLoop: %q, rest %q, bad %v",
+				in, got, fast.s, fast.bad, want, slow.s, slow.bad)
+		}
+	}
+}
+
 // TestTxRecordPlainMark: a record whose text is all plain is marked so, one
 // with anything to escape is not, and both decode to the transaction.
 func TestTxRecordPlainMark(t *testing.T) {
