@@ -161,16 +161,26 @@ func TestTxRecordPlainMark(t *testing.T) {
 		if err != nil || len(recs) != 1 || recs[0].id != tc.tx.ID {
 			t.Fatalf("split %q = %+v, %v", rec, recs, err)
 		}
+		// A record on its own (decode) and one of a split page
+		// (decodeSplit) decode alike.
 		var s txScratch
-		got, isPlain, err := s.decode(recs[0].body)
-		if err != nil {
-			t.Fatal(err)
+		d := partsDec{s: rec}
+		body := d.field()
+		decoders := map[string]func() (*ob.Transaction, bool, error){
+			"decode":      func() (*ob.Transaction, bool, error) { return s.decode(body) },
+			"decodeSplit": func() (*ob.Transaction, bool, error) { return s.decodeSplit(&recs[0]) },
 		}
-		if isPlain != tc.plain {
-			t.Errorf("%q: plain = %v, want %v", tc.tx.Information, isPlain, tc.plain)
-		}
-		if got.Information != tc.tx.Information || got.Reference != tc.tx.Reference || got.Amount != tc.tx.Amount {
-			t.Errorf("decoded %+v, want %+v", *got, tc.tx)
+		for name, decode := range decoders {
+			got, isPlain, err := decode()
+			if err != nil {
+				t.Fatal(name, err)
+			}
+			if isPlain != tc.plain {
+				t.Errorf("%s %q: plain = %v, want %v", name, tc.tx.Information, isPlain, tc.plain)
+			}
+			if diff := cmp.Diff(tc.tx, *got); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", name, diff)
+			}
 		}
 		// The slice path reads marked records too.
 		txs, err := decodeTxRecords(rec, nil, nil)

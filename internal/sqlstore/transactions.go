@@ -72,8 +72,8 @@ func (s *Store) ScanTransactions(ctx context.Context, q ob.TransactionQuery, eac
 		return ob.TransactionPage{}, fmt.Errorf("sqlstore: transactions: page: %w", err)
 	}
 	orderRecords(st.recs, reverse)
-	for _, r := range st.recs {
-		t, plain, err := st.scratch.decode(r.body)
+	for i := range st.recs {
+		t, plain, err := st.scratch.decodeSplit(&st.recs[i])
 		if err != nil {
 			return ob.TransactionPage{}, fmt.Errorf("sqlstore: transactions: page: %w", err)
 		}

@@ -538,12 +538,23 @@ func decodeTxRecord(rec string, t *ob.Transaction, a *txAlloc) error {
 	rec, _ = cutPlainMark(rec)
 	r := partsDec{s: rec}
 	t.AccountID, t.ID = r.field(), r.field()
-	booking, ok1 := parseCanonicalInt(r.field())
-	minor, ok2 := parseCanonicalInt(r.field())
-	if r.bad || !ok1 || !ok2 {
+	booking, ok := parseCanonicalInt(r.field())
+	if r.bad || !ok {
 		return errTxParts
 	}
-	t.BookingDateTime, t.Amount.Minor = fromMicros(booking), minor
+	t.BookingDateTime = fromMicros(booking)
+	return decodeTxRest(r.s, t, a)
+}
+
+// decodeTxRest decodes what follows a record's booking time (the amount,
+// then the parts) into t, whose AccountID, ID and BookingDateTime are set.
+func decodeTxRest(rest string, t *ob.Transaction, a *txAlloc) error {
+	r := partsDec{s: rest}
+	minor, ok := parseCanonicalInt(r.field())
+	if r.bad || !ok {
+		return errTxParts
+	}
+	t.Amount.Minor = minor
 	if err := decodeTxPartsAlloc(r.s, t, a); err != nil {
 		return fmt.Errorf("transaction %s: %w", t.ID, err)
 	}
@@ -553,9 +564,13 @@ func decodeTxRecord(rec string, t *ob.Transaction, a *txAlloc) error {
 // txRecord is one record of a page with its position in the listing order,
 // read from its head alone.
 type txRecord struct {
-	body    string // the record without its length prefix
 	id      string
 	booking int64 // unix microseconds
+	// account and rest are the head's account id and what follows its
+	// booking time, and plain the record's mark: decodeSplit starts there
+	// instead of reading the head again.
+	account, rest string
+	plain         bool
 }
 
 // splitTxRecords splits a stream of records into recs (reusing its backing
@@ -566,14 +581,14 @@ func splitTxRecords(s string, recs []txRecord) ([]txRecord, error) {
 	d := partsDec{s: s}
 	for d.s != "" {
 		body := d.field()
-		head, _ := cutPlainMark(body)
+		head, plain := cutPlainMark(body)
 		r := partsDec{s: head}
-		_, id := r.field(), r.field()
+		account, id := r.field(), r.field()
 		booking, ok := parseCanonicalInt(r.field())
 		if d.bad || r.bad || !ok {
 			return recs, errTxParts
 		}
-		recs = append(recs, txRecord{body: body, id: id, booking: booking})
+		recs = append(recs, txRecord{id: id, booking: booking, account: account, rest: r.s, plain: plain})
 	}
 	return recs, nil
 }
@@ -596,11 +611,26 @@ type txScratch struct {
 // decode decodes the record body rec into s.t, reusing s's parts, and
 // reports whether the record is marked plain text.
 func (s *txScratch) decode(rec string) (*ob.Transaction, bool, error) {
-	s.t = ob.Transaction{}
-	s.a = txAlloc{n: 1, money: s.money[:], codes: s.codes[:], merchants: s.merchants[:], times: s.times[:]}
+	s.reset()
 	_, plain := cutPlainMark(rec)
 	if err := decodeTxRecord(rec, &s.t, &s.a); err != nil {
 		return nil, false, err
 	}
 	return &s.t, plain, nil
+}
+
+// decodeSplit is decode for a record splitTxRecords has read the head of:
+// the same transaction, without reading the head twice.
+func (s *txScratch) decodeSplit(r *txRecord) (*ob.Transaction, bool, error) {
+	s.reset()
+	s.t.AccountID, s.t.ID, s.t.BookingDateTime = r.account, r.id, fromMicros(r.booking)
+	if err := decodeTxRest(r.rest, &s.t, &s.a); err != nil {
+		return nil, false, err
+	}
+	return &s.t, r.plain, nil
+}
+
+func (s *txScratch) reset() {
+	s.t = ob.Transaction{}
+	s.a = txAlloc{n: 1, money: s.money[:], codes: s.codes[:], merchants: s.merchants[:], times: s.times[:]}
 }
