@@ -139,6 +139,20 @@ func appendJSONString(b []byte, s string) []byte {
 // AppendFormat, and then Date and Clock, were the largest part of writing a
 // row.
 func appendJSONTime(b []byte, t time.Time) []byte {
+	return appendJSONTimeDay(b, t, nil)
+}
+
+// lastDay is the last date appendJSONTimeDay wrote: the rows of a page are
+// in time order, so most share the date of the row before.
+type lastDay struct {
+	days int64 // since 1970-01-01
+	text [10]byte
+	set  bool
+}
+
+// appendJSONTimeDay is appendJSONTime, taking the date from last (when not
+// nil) if t falls on the same day, and leaving t's there.
+func appendJSONTimeDay(b []byte, t time.Time, last *lastDay) []byte {
 	if t.IsZero() {
 		return append(b, `""`...)
 	}
@@ -147,16 +161,24 @@ func appendJSONTime(b []byte, t time.Time) []byte {
 	if sod < 0 {
 		days, sod = days-1, sod+86400
 	}
-	year, month, day := civilDate(days)
-	if year < 0 || year > 9999 {
-		b = append(b, '"')
-		b = t.UTC().AppendFormat(b, responseTimeLayout)
-		return append(b, '"')
-	}
 	b = append(b, '"')
-	b = append2(append2(b, int(year/100)), int(year%100))
-	b = append2(append(b, '-'), month)
-	b = append2(append(b, '-'), day)
+	if last != nil && last.set && last.days == days {
+		b = append(b, last.text[:]...)
+	} else {
+		year, month, day := civilDate(days)
+		if year < 0 || year > 9999 {
+			b = t.UTC().AppendFormat(b, responseTimeLayout)
+			return append(b, '"')
+		}
+		start := len(b)
+		b = append2(append2(b, int(year/100)), int(year%100))
+		b = append2(append(b, '-'), month)
+		b = append2(append(b, '-'), day)
+		if last != nil {
+			last.days, last.set = days, true
+			copy(last.text[:], b[start:])
+		}
+	}
 	b = append2(append(b, 'T'), int(sod/3600))
 	b = append2(append(b, ':'), int(sod/60%60))
 	b = append2(append(b, ':'), int(sod%60))
@@ -227,6 +249,8 @@ type exponents struct {
 	exp   int
 	known bool
 	plain bool
+	// day is the page's last date written (appendJSONTimeDay).
+	day lastDay
 }
 
 // str appends s quoted as encoding/json writes it.
@@ -313,9 +337,9 @@ func appendTransaction(b []byte, t *ob.Transaction, ex *exponents) ([]byte, erro
 	if t.Mutability != "" {
 		b = ex.kv(b, `,"TransactionMutability":`, t.Mutability)
 	}
-	b = appendJSONTime(append(b, `,"BookingDateTime":`...), t.BookingDateTime)
+	b = appendJSONTimeDay(append(b, `,"BookingDateTime":`...), t.BookingDateTime, &ex.day)
 	if t.ValueDateTime != nil && !t.ValueDateTime.IsZero() {
-		b = appendJSONTime(append(b, `,"ValueDateTime":`...), *t.ValueDateTime)
+		b = appendJSONTimeDay(append(b, `,"ValueDateTime":`...), *t.ValueDateTime, &ex.day)
 	}
 	if t.Information != "" {
 		b = ex.kv(b, `,"TransactionInformation":`, t.Information)

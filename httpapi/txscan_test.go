@@ -202,4 +202,17 @@ func TestAppendJSONTime(t *testing.T) {
 			t.Errorf("appendJSONTime(%v) = %s, want %s", tm, got, want)
 		}
 	}
+	// With the date of the previous time remembered, as a page writes
+	// them: times on the same day, the next, the one before and back, and
+	// across the hand-written years' edges.
+	var last lastDay
+	for _, tm := range times {
+		for _, d := range []time.Duration{0, time.Hour, -time.Hour, 23 * time.Hour, 0, -25 * time.Hour, time.Second} {
+			at := tm.Add(d)
+			want := `"` + formatTime(at) + `"`
+			if got := string(appendJSONTimeDay(nil, at, &last)); got != want {
+				t.Fatalf("appendJSONTimeDay(%v) after %v = %s, want %s", at, tm, got, want)
+			}
+		}
+	}
 }
