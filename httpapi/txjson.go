@@ -283,31 +283,33 @@ func appendAmount(b []byte, m ob.Money, ex *exponents) []byte {
 }
 
 // appendAmountString appends m.AmountString() quoted, without allocating:
-// it is digits and a point, which JSON needs no escaping for.
+// it is digits and a point, which JSON needs no escaping for. The digits
+// are written right to left with the point in its place, in one pass.
 func appendAmountString(b []byte, m ob.Money, ex *exponents) []byte {
-	v := m.Minor
-	if v == math.MinInt64 {
+	v, exp := m.Minor, ex.of(m.Currency)
+	if v == math.MinInt64 || exp < 0 || exp > 18 {
 		return ex.str(b, m.AmountString())
 	}
 	if v < 0 {
 		v = -v
 	}
+	// At most 19 digits, the point, and "0." before a fraction.
 	var buf [24]byte
-	digits := strconv.AppendInt(buf[:0], v, 10)
-	b = append(b, '"')
-	switch exp := ex.of(m.Currency); {
-	case exp == 0:
-		b = append(b, digits...)
-	case len(digits) <= exp:
-		b = append(b, "0."...)
-		for range exp - len(digits) {
-			b = append(b, '0')
+	i, u := len(buf), uint64(v)
+	for pos := 0; ; pos++ {
+		i--
+		buf[i] = byte('0' + u%10)
+		u /= 10
+		if pos+1 == exp {
+			i--
+			buf[i] = '.'
 		}
-		b = append(b, digits...)
-	default:
-		b = append(b, digits[:len(digits)-exp]...)
-		b = append(append(b, '.'), digits[len(digits)-exp:]...)
+		if u == 0 && pos >= exp {
+			break
+		}
 	}
+	b = append(b, '"')
+	b = append(b, buf[i:]...)
 	return append(b, '"')
 }
 

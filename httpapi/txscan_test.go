@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -212,6 +213,26 @@ func TestAppendJSONTime(t *testing.T) {
 			want := `"` + formatTime(at) + `"`
 			if got := string(appendJSONTimeDay(nil, at, &last)); got != want {
 				t.Fatalf("appendJSONTimeDay(%v) after %v = %s, want %s", at, tm, got, want)
+			}
+		}
+	}
+}
+
+// TestAppendAmountString holds the hand-written amount to
+// ob.Money.AmountString for currencies of 0, 2 and 3 decimals, around every
+// power of ten and at the ends of int64.
+func TestAppendAmountString(t *testing.T) {
+	values := []int64{0, 1, -1, 9, 10, 99, 100, 101, 999, 1000, 1001, 123456789, math.MaxInt64, math.MinInt64, math.MinInt64 + 1}
+	for p := int64(1); p <= math.MaxInt64/10; p *= 10 {
+		values = append(values, p-1, p, p+1, -p, -(p - 1))
+	}
+	var ex exponents
+	for _, ccy := range []string{"GBP", "JPY", "BHD", "XYZ", "GBP"} {
+		for _, v := range values {
+			m := ob.Money{Minor: v, Currency: ccy}
+			want := `"` + m.AmountString() + `"`
+			if got := string(appendAmountString(nil, m, &ex)); got != want {
+				t.Fatalf("appendAmountString(%d %s) = %s, want %s", v, ccy, got, want)
 			}
 		}
 	}
