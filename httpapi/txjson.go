@@ -263,11 +263,16 @@ func (e *exponents) str(b []byte, s string) []byte {
 	return appendJSONString(b, s)
 }
 
-// kv appends key, a member's punctuation and quoted name (`,"Name":` or
-// `"Name":` for the first), then value quoted: one append for the name
-// instead of four.
+// kv appends key, a member's punctuation, quoted name and the opening quote
+// of its value (`,"Name":"` or `"Name":"` for the first), then value and
+// its closing quote: one append for all that precedes the value.
 func (e *exponents) kv(b []byte, key, value string) []byte {
-	return e.str(append(b, key...), value)
+	if e.plain {
+		b = append(b, key...)
+		b = append(b, value...)
+		return append(b, '"')
+	}
+	return appendJSONString(append(b, key[:len(key)-1]...), value)
 }
 
 func (e *exponents) of(ccy string) int {
@@ -279,7 +284,7 @@ func (e *exponents) of(ccy string) int {
 
 func appendAmount(b []byte, m ob.Money, ex *exponents) []byte {
 	b = appendAmountString(append(b, `{"Amount":`...), m, ex)
-	return append(ex.kv(b, `,"Currency":`, m.Currency), '}')
+	return append(ex.kv(b, `,"Currency":"`, m.Currency), '}')
 }
 
 // appendAmountString appends m.AmountString() quoted, without allocating:
@@ -317,12 +322,12 @@ func appendAmountString(b []byte, m ob.Money, ex *exponents) []byte {
 // without building the wire struct.
 func appendTransaction(b []byte, t *ob.Transaction, ex *exponents) ([]byte, error) {
 	var err error
-	b = ex.kv(b, `{"AccountId":`, t.AccountID)
+	b = ex.kv(b, `{"AccountId":"`, t.AccountID)
 	if t.ID != "" {
-		b = ex.kv(b, `,"TransactionId":`, t.ID)
+		b = ex.kv(b, `,"TransactionId":"`, t.ID)
 	}
 	if t.Reference != "" {
-		b = ex.kv(b, `,"TransactionReference":`, t.Reference)
+		b = ex.kv(b, `,"TransactionReference":"`, t.Reference)
 	}
 	if len(t.StatementReferences) > 0 {
 		b = append(b, `,"StatementReference":[`...)
@@ -334,49 +339,49 @@ func appendTransaction(b []byte, t *ob.Transaction, ex *exponents) ([]byte, erro
 		}
 		b = append(b, ']')
 	}
-	b = ex.kv(b, `,"CreditDebitIndicator":`, creditDebit(t.Amount))
-	b = ex.kv(b, `,"Status":`, t.Status)
+	b = ex.kv(b, `,"CreditDebitIndicator":"`, creditDebit(t.Amount))
+	b = ex.kv(b, `,"Status":"`, t.Status)
 	if t.Mutability != "" {
-		b = ex.kv(b, `,"TransactionMutability":`, t.Mutability)
+		b = ex.kv(b, `,"TransactionMutability":"`, t.Mutability)
 	}
 	b = appendJSONTimeDay(append(b, `,"BookingDateTime":`...), t.BookingDateTime, &ex.day)
 	if t.ValueDateTime != nil && !t.ValueDateTime.IsZero() {
 		b = appendJSONTimeDay(append(b, `,"ValueDateTime":`...), *t.ValueDateTime, &ex.day)
 	}
 	if t.Information != "" {
-		b = ex.kv(b, `,"TransactionInformation":`, t.Information)
+		b = ex.kv(b, `,"TransactionInformation":"`, t.Information)
 	}
 	if t.AddressLine != "" {
-		b = ex.kv(b, `,"AddressLine":`, t.AddressLine)
+		b = ex.kv(b, `,"AddressLine":"`, t.AddressLine)
 	}
 	b = appendAmount(append(b, `,"Amount":`...), t.Amount, ex)
 	if t.ChargeAmount != nil {
 		b = appendAmount(append(b, `,"ChargeAmount":`...), *t.ChargeAmount, ex)
 	}
 	if c := t.BankTransactionCode; c != nil {
-		b = ex.kv(b, `,"BankTransactionCode":{"Code":`, c.Code)
-		b = append(ex.kv(b, `,"SubCode":`, c.SubCode), '}')
+		b = ex.kv(b, `,"BankTransactionCode":{"Code":"`, c.Code)
+		b = append(ex.kv(b, `,"SubCode":"`, c.SubCode), '}')
 	}
 	if c := t.ProprietaryBankTransactionCode; c != nil {
-		b = ex.kv(b, `,"ProprietaryBankTransactionCode":{"Code":`, c.Code)
+		b = ex.kv(b, `,"ProprietaryBankTransactionCode":{"Code":"`, c.Code)
 		if c.Issuer != "" {
-			b = ex.kv(b, `,"Issuer":`, c.Issuer)
+			b = ex.kv(b, `,"Issuer":"`, c.Issuer)
 		}
 		b = append(b, '}')
 	}
 	if m := t.BalanceAfter; m != nil {
-		b = ex.kv(b, `,"Balance":{"CreditDebitIndicator":`, creditDebit(*m))
-		b = ex.kv(b, `,"Type":`, ob.BalanceInterimBooked)
+		b = ex.kv(b, `,"Balance":{"CreditDebitIndicator":"`, creditDebit(*m))
+		b = ex.kv(b, `,"Type":"`, ob.BalanceInterimBooked)
 		b = append(appendAmount(append(b, `,"Amount":`...), *m, ex), '}')
 	}
 	if m := t.Merchant; m != nil {
 		b = append(b, `,"MerchantDetails":{`...)
 		first := true
 		if m.Name != "" {
-			b, first = ex.kv(b, `"MerchantName":`, m.Name), false
+			b, first = ex.kv(b, `"MerchantName":"`, m.Name), false
 		}
 		if m.CategoryCode != "" {
-			key := `,"MerchantCategoryCode":`
+			key := `,"MerchantCategoryCode":"`
 			if first {
 				key = key[1:]
 			}
@@ -406,20 +411,20 @@ func appendTransaction(b []byte, t *ob.Transaction, ex *exponents) ([]byte, erro
 		}
 	}
 	if c := t.Card; c != nil {
-		b = ex.kv(b, `,"CardInstrument":{"CardSchemeName":`, c.SchemeName)
+		b = ex.kv(b, `,"CardInstrument":{"CardSchemeName":"`, c.SchemeName)
 		if c.AuthorisationType != "" {
-			b = ex.kv(b, `,"AuthorisationType":`, c.AuthorisationType)
+			b = ex.kv(b, `,"AuthorisationType":"`, c.AuthorisationType)
 		}
 		if c.Name != "" {
-			b = ex.kv(b, `,"Name":`, c.Name)
+			b = ex.kv(b, `,"Name":"`, c.Name)
 		}
 		if c.Identification != "" {
-			b = ex.kv(b, `,"Identification":`, c.Identification)
+			b = ex.kv(b, `,"Identification":"`, c.Identification)
 		}
 		b = append(b, '}')
 	}
 	if t.Category != "" {
-		b = append(ex.kv(b, `,"SupplementaryData":{"Category":`, t.Category), '}')
+		b = append(ex.kv(b, `,"SupplementaryData":{"Category":"`, t.Category), '}')
 	}
 	return append(b, '}'), nil
 }
