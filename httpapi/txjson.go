@@ -98,18 +98,32 @@ func appendTransactionsEnvelope(b []byte, txs []ob.Transaction, links obLinks, m
 	return appendTransactionsTail(b, links, meta)
 }
 
-// appendTransactionsTail closes the rows and the envelope.
+// appendTransactionsTail closes the rows and the envelope, with Links and
+// Meta written as json.Marshal writes them (their fields are strings, which
+// appendJSONString escapes as it does, and an int).
 func appendTransactionsTail(b []byte, links obLinks, meta obMeta) ([]byte, error) {
-	b = append(b, `]},"Links":`...)
-	var err error
-	if b, err = appendMarshal(b, links); err != nil {
-		return nil, err
+	b = appendJSONString(append(b, `]},"Links":{"Self":`...), links.Self)
+	for _, l := range [...]struct{ key, url string }{
+		{`,"First":`, links.First}, {`,"Prev":`, links.Prev}, {`,"Next":`, links.Next}, {`,"Last":`, links.Last},
+	} {
+		if l.url != "" {
+			b = appendJSONString(append(b, l.key...), l.url)
+		}
 	}
-	b = append(b, `,"Meta":`...)
-	if b, err = appendMarshal(b, meta); err != nil {
-		return nil, err
+	b = append(b, `},"Meta":{`...)
+	sep := ""
+	if meta.TotalPages != 0 {
+		b = strconv.AppendInt(append(b, `"TotalPages":`...), int64(meta.TotalPages), 10)
+		sep = ","
 	}
-	return append(b, '}'), nil
+	if meta.FirstAvailableDateTime != "" {
+		b = appendJSONString(append(append(b, sep...), `"FirstAvailableDateTime":`...), meta.FirstAvailableDateTime)
+		sep = ","
+	}
+	if meta.LastAvailableDateTime != "" {
+		b = appendJSONString(append(append(b, sep...), `"LastAvailableDateTime":`...), meta.LastAvailableDateTime)
+	}
+	return append(b, `}}`...), nil
 }
 
 func appendMarshal(b []byte, v any) ([]byte, error) {

@@ -69,3 +69,32 @@ func TestTransactionsJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestTransactionsTail holds the hand-written Links and Meta of a page to
+// encoding/json, with and without each optional member, and with URLs that
+// need escaping.
+func TestTransactionsTail(t *testing.T) {
+	self := "https://obank.example/open-banking/v3.1/aisp/accounts/a/transactions?fromBookingDateTime=2026-01-01T00:00:00&page=2"
+	for _, tc := range []struct {
+		links obLinks
+		meta  obMeta
+	}{
+		{obLinks{Self: self}, obMeta{}},
+		{obLinks{Self: self, First: self + "&x=1", Prev: "p", Next: "n<>", Last: "l\u2028"},
+			obMeta{TotalPages: 12, FirstAvailableDateTime: "2024-01-01T00:00:00Z", LastAvailableDateTime: "2026-01-01T00:00:00Z"}},
+		{obLinks{Self: "", Next: "n"}, obMeta{TotalPages: 1}},
+		{obLinks{Self: "s", Last: "l"}, obMeta{LastAvailableDateTime: "x"}},
+		{obLinks{Self: "s", Prev: "p"}, obMeta{FirstAvailableDateTime: "f"}},
+		{obLinks{Self: "s"}, obMeta{TotalPages: -1, LastAvailableDateTime: "x"}},
+	} {
+		got, err := appendTransactionsTail(nil, tc.links, tc.meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, _ := json.Marshal(tc.links)
+		m, _ := json.Marshal(tc.meta)
+		if want := `]},"Links":` + string(l) + `,"Meta":` + string(m) + `}`; string(got) != want {
+			t.Errorf("tail of %+v %+v:\n got %s\nwant %s", tc.links, tc.meta, got, want)
+		}
+	}
+}
