@@ -225,8 +225,8 @@ func (a *txAlloc) newTime() *time.Time {
 func (d *partsDec) field() string {
 	s := d.s
 	// Nearly every field is shorter than 100 bytes: one- and two-digit
-	// lengths are read without the loop below, which was a third of
-	// decoding a page. The rules are the loop's.
+	// lengths are read without fieldLoop, which was the largest part of
+	// decoding a page. The rules are fieldLoop's.
 	if len(s) >= 2 {
 		if c0 := s[0] - '0'; c0 <= 9 {
 			if s[1] == ':' {
@@ -630,6 +630,7 @@ func (s *txScratch) decodeSplit(r *txRecord) (*ob.Transaction, bool, error) {
 	return &s.t, r.plain, nil
 }
 
+// reset empties s.t and hands s's parts out again.
 func (s *txScratch) reset() {
 	s.t = ob.Transaction{}
 	s.a = txAlloc{n: 1, money: s.money[:], codes: s.codes[:], merchants: s.merchants[:], times: s.times[:]}
