@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -54,34 +55,7 @@ func TestMicros(t *testing.T) {
 }
 
 func TestTxParts(t *testing.T) {
-	value := time.Date(2026, 1, 2, 3, 4, 5, 678901000, time.UTC)
-	before1970 := time.Date(1969, 12, 31, 23, 59, 59, 1000, time.UTC)
-	epoch := time.Unix(0, 0).UTC()
-	for _, tx := range []ob.Transaction{
-		{},
-		{Reference: "PAYMENT 1", Status: ob.TxBooked, Mutability: "Immutable", ValueDateTime: &value,
-			Information: "Card: payment 12:", AddressLine: "1 High St", Amount: ob.Money{Currency: "GBP"}, Category: "groceries"},
-		{ValueDateTime: &before1970, Category: "x", BankTransactionCode: &ob.BankTransactionCode{Code: "c"}},
-		{ValueDateTime: &epoch, Reference: strings.Repeat("r", 1000)},
-		{BankTransactionCode: &ob.BankTransactionCode{}},
-		{BankTransactionCode: &ob.BankTransactionCode{Code: "IssuedCreditTransfers", SubCode: "DomesticCreditTransfer"},
-			ProprietaryBankTransactionCode: &ob.ProprietaryCode{Code: "FPS", Issuer: "obank"},
-			BalanceAfter:                   &ob.Money{Minor: -12345678901234, Currency: "GBP"},
-			Merchant:                       &ob.Merchant{Name: "Café: 12:3B\x00", CategoryCode: "5411"},
-			Card:                           &ob.CardInstrument{SchemeName: "VISA", AuthorisationType: "PIN", Name: "A B", Identification: "1234"}},
-		{BalanceAfter: &ob.Money{}, Card: &ob.CardInstrument{Name: "9:x"}},
-		{StatementReferences: []string{}, DebtorAgent: &ob.Agent{}, CreditorAccount: &ob.AccountIdentification{}},
-		{StatementReferences: []string{"", "s:1", "12"}, ChargeAmount: &ob.Money{Minor: -25, Currency: "EUR"},
-			CreditorAgent: &ob.Agent{SchemeName: "BICFI", Identification: "X", Name: "N", PostalAddress: &ob.PostalAddress{
-				AddressType: "Business", Department: "d", SubDepartment: "sd", StreetName: "st", BuildingNumber: "1",
-				PostCode: "pc", TownName: "t", CountrySubDivision: "csd", Country: "GB", AddressLines: []string{"a", ""}}},
-			CreditorAccount: &ob.AccountIdentification{SchemeName: "s", Identification: "i", Name: "n", SecondaryIdentification: "2"},
-			DebtorAgent:     &ob.Agent{Name: "d", PostalAddress: &ob.PostalAddress{}},
-			DebtorAccount:   &ob.AccountIdentification{Name: "x"},
-			Card:            &ob.CardInstrument{SchemeName: "VISA"}},
-		{CreditorAgent: &ob.Agent{PostalAddress: &ob.PostalAddress{AddressLines: []string{}}}},
-		{Merchant: &ob.Merchant{Name: strings.Repeat("é", 300)}},
-	} {
+	for _, tx := range txPartsCases() {
 		enc := encodeTxParts(&tx)
 		var got ob.Transaction
 		if err := decodeTxParts(enc, &got); err != nil {
@@ -140,6 +114,91 @@ func TestFieldFastPath(t *testing.T) {
 		if got != want || fast.s != slow.s || fast.bad != slow.bad {
 			t.Fatalf("field(%q) = %q, rest %q, bad %v; fieldLoop: %q, rest %q, bad %v",
 				in, got, fast.s, fast.bad, want, slow.s, slow.bad)
+		}
+	}
+}
+
+// txPartsCases are transactions with every group of the parts encoding,
+// none, and the edge values of each.
+func txPartsCases() []ob.Transaction {
+	value := time.Date(2026, 1, 2, 3, 4, 5, 678901000, time.UTC)
+	before1970 := time.Date(1969, 12, 31, 23, 59, 59, 1000, time.UTC)
+	epoch := time.Unix(0, 0).UTC()
+	return []ob.Transaction{
+		{},
+		{Reference: "PAYMENT 1", Status: ob.TxBooked, Mutability: "Immutable", ValueDateTime: &value,
+			Information: "Card: payment 12:", AddressLine: "1 High St", Amount: ob.Money{Currency: "GBP"}, Category: "groceries"},
+		{ValueDateTime: &before1970, Category: "x", BankTransactionCode: &ob.BankTransactionCode{Code: "c"}},
+		{ValueDateTime: &epoch, Reference: strings.Repeat("r", 1000)},
+		{BankTransactionCode: &ob.BankTransactionCode{}},
+		{BankTransactionCode: &ob.BankTransactionCode{Code: "IssuedCreditTransfers", SubCode: "DomesticCreditTransfer"},
+			ProprietaryBankTransactionCode: &ob.ProprietaryCode{Code: "FPS", Issuer: "obank"},
+			BalanceAfter:                   &ob.Money{Minor: -12345678901234, Currency: "GBP"},
+			Merchant:                       &ob.Merchant{Name: "Café: 12:3B\x00", CategoryCode: "5411"},
+			Card:                           &ob.CardInstrument{SchemeName: "VISA", AuthorisationType: "PIN", Name: "A B", Identification: "1234"}},
+		{BalanceAfter: &ob.Money{}, Card: &ob.CardInstrument{Name: "9:x"}},
+		{ChargeAmount: &ob.Money{Minor: 5, Currency: "GBP"}, BalanceAfter: &ob.Money{Minor: 1000, Currency: "EUR"}},
+		{StatementReferences: []string{}, DebtorAgent: &ob.Agent{}, CreditorAccount: &ob.AccountIdentification{}},
+		{StatementReferences: []string{"", "s:1", "12"}, ChargeAmount: &ob.Money{Minor: -25, Currency: "EUR"},
+			CreditorAgent: &ob.Agent{SchemeName: "BICFI", Identification: "X", Name: "N", PostalAddress: &ob.PostalAddress{
+				AddressType: "Business", Department: "d", SubDepartment: "sd", StreetName: "st", BuildingNumber: "1",
+				PostCode: "pc", TownName: "t", CountrySubDivision: "csd", Country: "GB", AddressLines: []string{"a", ""}}},
+			CreditorAccount: &ob.AccountIdentification{SchemeName: "s", Identification: "i", Name: "n", SecondaryIdentification: "2"},
+			DebtorAgent:     &ob.Agent{Name: "d", PostalAddress: &ob.PostalAddress{}},
+			DebtorAccount:   &ob.AccountIdentification{Name: "x"},
+			Card:            &ob.CardInstrument{SchemeName: "VISA"}},
+		{CreditorAgent: &ob.Agent{PostalAddress: &ob.PostalAddress{AddressLines: []string{}}}},
+		{Merchant: &ob.Merchant{Name: strings.Repeat("é", 300)}},
+	}
+}
+
+// TestScratchReuse: records decoded one after the other into one
+// txScratch, as a page is, each give the transaction a fresh decode gives,
+// whatever groups the record before had.
+func TestScratchReuse(t *testing.T) {
+	cases := txPartsCases()
+	var stream string
+	var order []ob.Transaction
+	// Every case three times: in order, reversed, and from both ends in
+	// turn, so that each follows records with other groups.
+	orders := [3]func(i int) int{
+		func(i int) int { return i },
+		func(i int) int { return len(cases) - 1 - i },
+		func(i int) int {
+			if i%2 == 0 {
+				return i / 2
+			}
+			return len(cases) - 1 - i/2
+		},
+	}
+	for round, pick := range orders {
+		for i := range cases {
+			tx := cases[pick(i)]
+			tx.ID, tx.AccountID = fmt.Sprintf("tx-%d-%d", round, i), "acc-1"
+			tx.BookingDateTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(-time.Duration(len(order)) * time.Hour)
+			stream += encodeTxRecord(&tx)
+			order = append(order, tx)
+		}
+	}
+	recs, err := splitTxRecords(stream, nil)
+	if err != nil || len(recs) != len(order) {
+		t.Fatalf("split: %d records, %v", len(recs), err)
+	}
+	fresh, err := decodeTxRecords(stream, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s txScratch
+	for i := range recs {
+		got, _, err := s.decodeSplit(&recs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(fresh[i], *got); diff != "" {
+			t.Fatalf("record %d after %d others (-fresh +reused):\n%s", i, i, diff)
+		}
+		if diff := cmp.Diff(order[i], *got); diff != "" {
+			t.Fatalf("record %d (-encoded +decoded):\n%s", i, diff)
 		}
 	}
 }

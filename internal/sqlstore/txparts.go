@@ -183,6 +183,11 @@ type txAlloc struct {
 	codes     []ob.BankTransactionCode
 	merchants []ob.Merchant
 	times     []time.Time
+	// scratch, when set, hands out its own parts instead of slabs, the
+	// same ones for every record it decodes (moneyUsed counts the record's
+	// amounts): nothing is re-pointed from one record to the next.
+	scratch   *txScratch
+	moneyUsed int
 }
 
 func slabNew[T any](slab *[]T, n int) *T {
@@ -195,31 +200,54 @@ func slabNew[T any](slab *[]T, n int) *T {
 }
 
 func (a *txAlloc) newMoney() *ob.Money {
-	if a == nil {
+	switch {
+	case a == nil:
 		return new(ob.Money)
+	case a.scratch != nil:
+		a.moneyUsed++ // at most two: ChargeAmount, BalanceAfter
+		return &a.scratch.money[a.moneyUsed-1]
 	}
 	return slabNew(&a.money, a.n)
 }
 
 func (a *txAlloc) newCode() *ob.BankTransactionCode {
-	if a == nil {
+	switch {
+	case a == nil:
 		return new(ob.BankTransactionCode)
+	case a.scratch != nil:
+		return &a.scratch.codes[0]
 	}
 	return slabNew(&a.codes, a.n)
 }
 
 func (a *txAlloc) newMerchant() *ob.Merchant {
-	if a == nil {
+	switch {
+	case a == nil:
 		return new(ob.Merchant)
+	case a.scratch != nil:
+		return &a.scratch.merchants[0]
 	}
 	return slabNew(&a.merchants, a.n)
 }
 
 func (a *txAlloc) newTime() *time.Time {
-	if a == nil {
+	switch {
+	case a == nil:
 		return new(time.Time)
+	case a.scratch != nil:
+		return &a.scratch.times[0]
 	}
 	return slabNew(&a.times, a.n)
+}
+
+// setPtr stores v in *p unless it is there already. A transaction decoded
+// over the record before it (txScratch) mostly finds its parts' pointers
+// as they were, and while the GC runs a pointer stored costs a write
+// barrier where a comparison costs nothing.
+func setPtr[T any](p **T, v *T) {
+	if *p != v {
+		*p = v
+	}
 }
 
 func (d *partsDec) field() string {
@@ -387,15 +415,15 @@ func decodeTxParts(s string, t *ob.Transaction) error {
 func decodeTxPartsAlloc(s string, t *ob.Transaction, a *txAlloc) error {
 	d := partsDec{s: s, a: a}
 	t.Reference, t.Status, t.Mutability = d.field(), d.field(), d.field()
-	t.ValueDateTime = d.micros()
+	setPtr(&t.ValueDateTime, d.micros())
 	t.Information, t.AddressLine, t.Amount.Currency, t.Category = d.field(), d.field(), d.field(), d.field()
-	last := -1
+	last, seen := -1, 0
 	for d.s != "" && !d.bad {
 		tag := strings.IndexByte(txPartTags, d.s[0])
 		if tag <= last {
 			return errTxParts
 		}
-		last, d.s = tag, d.s[1:]
+		last, d.s, seen = tag, d.s[1:], seen|1<<tag
 		switch txPartTags[tag] {
 		case 'S':
 			if t.StatementReferences = d.list(); t.StatementReferences == nil {
@@ -404,17 +432,17 @@ func decodeTxPartsAlloc(s string, t *ob.Transaction, a *txAlloc) error {
 		case 'B':
 			c := a.newCode()
 			*c = ob.BankTransactionCode{Code: d.field(), SubCode: d.field()}
-			t.BankTransactionCode = c
+			setPtr(&t.BankTransactionCode, c)
 		case 'P':
 			t.ProprietaryBankTransactionCode = &ob.ProprietaryCode{Code: d.field(), Issuer: d.field()}
 		case 'G':
-			t.ChargeAmount = d.money()
+			setPtr(&t.ChargeAmount, d.money())
 		case 'A':
-			t.BalanceAfter = d.money()
+			setPtr(&t.BalanceAfter, d.money())
 		case 'M':
 			m := a.newMerchant()
 			*m = ob.Merchant{Name: d.field(), CategoryCode: d.field()}
-			t.Merchant = m
+			setPtr(&t.Merchant, m)
 		case 'C':
 			t.Card = &ob.CardInstrument{SchemeName: d.field(), AuthorisationType: d.field(), Name: d.field(),
 				Identification: d.field()}
@@ -431,7 +459,39 @@ func decodeTxPartsAlloc(s string, t *ob.Transaction, a *txAlloc) error {
 	if d.bad {
 		return errTxParts
 	}
+	// The groups the record has not are cleared, for a t that held the
+	// record before it (txScratch); they are nil already in a new one.
+	if seen&groupBit['S'] == 0 && t.StatementReferences != nil {
+		t.StatementReferences = nil
+	}
+	unsetGroup(seen, 'B', &t.BankTransactionCode)
+	unsetGroup(seen, 'P', &t.ProprietaryBankTransactionCode)
+	unsetGroup(seen, 'G', &t.ChargeAmount)
+	unsetGroup(seen, 'A', &t.BalanceAfter)
+	unsetGroup(seen, 'M', &t.Merchant)
+	unsetGroup(seen, 'C', &t.Card)
+	unsetGroup(seen, 'R', &t.CreditorAgent)
+	unsetGroup(seen, 'r', &t.CreditorAccount)
+	unsetGroup(seen, 'D', &t.DebtorAgent)
+	unsetGroup(seen, 'd', &t.DebtorAccount)
 	return nil
+}
+
+// groupBit is each group tag's bit in decodeTxPartsAlloc's set of the
+// groups a record has: 1 << its index in txPartTags.
+var groupBit = func() (bits [128]int) {
+	for i := range len(txPartTags) {
+		bits[txPartTags[i]] = 1 << i
+	}
+	return bits
+}()
+
+// unsetGroup clears *p, the part of group tag, when the record had no such
+// group (as setPtr, only if it is set).
+func unsetGroup[T any](seen int, tag byte, p **T) {
+	if seen&groupBit[tag] == 0 && *p != nil {
+		*p = nil
+	}
 }
 
 // encodeTxRecord returns the rec column's value for t.
@@ -630,8 +690,13 @@ func (s *txScratch) decodeSplit(r *txRecord) (*ob.Transaction, bool, error) {
 	return &s.t, r.plain, nil
 }
 
-// reset empties s.t and hands s's parts out again.
+// reset prepares s for the next record. s.t is not emptied: the decoders
+// set or clear every field of it (decodeTxPartsAlloc clears the groups a
+// record has not), which costs far fewer write barriers, while the GC
+// runs, than zeroing the whole transaction for each record.
 func (s *txScratch) reset() {
-	s.t = ob.Transaction{}
-	s.a = txAlloc{n: 1, money: s.money[:], codes: s.codes[:], merchants: s.merchants[:], times: s.times[:]}
+	if s.a.scratch == nil {
+		s.a = txAlloc{scratch: s}
+	}
+	s.a.moneyUsed = 0
 }
