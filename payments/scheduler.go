@@ -42,27 +42,25 @@ func (s *Service) execute(ctx context.Context, tx Tx, p Payment, now time.Time) 
 	case ob.KindDomesticPayment:
 		// A payment whose scheme settles later (Settlement): the one
 		// execution, and the order's outcome with it. Its money left the
-		// customer for clearing at acceptance (earmark) and goes to
-		// settlement now. One accepted before the bank did so (no
-		// acceptance entry) is paid from the customer now, funds checked,
-		// and settled in the same step.
+		// customer for clearing at acceptance (earmark) and goes on to
+		// settlement now. One accepted before the bank took the money at
+		// acceptance has no acceptance entry: it is paid from the customer
+		// now, funds checked, as it was accepted to be, and as a payment to
+		// another bank even if the creditor's account has come to this bank
+		// since.
 		x.Amount = order.Amount
-		// It was accepted as a payment to another bank, and settles as
-		// one even if the creditor's account has come to this bank since.
-		ps.creditor = nil
 		earmarked, err := tx.HasEntry(ctx, x.EntryID)
-		if err != nil {
+		switch {
+		case err != nil:
 			return err
-		}
-		if !earmarked {
-			if err := s.earmark(ctx, tx, &x, order, ps); err != nil {
+		case earmarked:
+			if err := settleCleared(ctx, tx, p.ID, order, now); err != nil {
 				return err
 			}
-		} else {
 			x.Status = StatusAcceptedSettlementCompleted
-		}
-		if x.Status != StatusRejected {
-			if err := settleCleared(ctx, tx, p, order, now); err != nil {
+		default:
+			ps.creditor = nil
+			if err := s.settle(ctx, tx, &x, order, ps); err != nil {
 				return err
 			}
 		}

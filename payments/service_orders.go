@@ -279,11 +279,11 @@ func (s *Service) earmark(ctx context.Context, tx Tx, x *Execution, o Order, ps 
 // from clearing to settlement.
 func settledEntryID(paymentID string) string { return paymentID + ":settled" }
 
-// settleCleared pays the money earmark took for payment p from clearing to
+// settleCleared pays the money earmark took for a payment from clearing to
 // settlement, once (settledEntryID is unique).
-func settleCleared(ctx context.Context, tx Tx, p Payment, o Order, at time.Time) error {
+func settleCleared(ctx context.Context, tx Tx, paymentID string, o Order, at time.Time) error {
 	ccy := o.Amount.Currency
-	_, err := tx.Post(ctx, ledger.Transfer(settledEntryID(p.ID), ledger.EntryOutboundSettled, o.Reference,
+	_, err := tx.Post(ctx, ledger.Transfer(settledEntryID(paymentID), ledger.EntryOutboundSettled, o.Reference,
 		ledger.ClearingAccount(ccy), ledger.SettlementAccount(ccy), o.Amount, at))
 	return err
 }
